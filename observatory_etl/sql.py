@@ -1,0 +1,53 @@
+"""The SQL files of ``sql/``: located, read and split into statements.
+
+ADBC's DB-API runs one statement per ``execute``, so files holding several statements are split on
+semicolons that end a line (the files keep every statement's final ``;`` at a line end and use no
+dollar-quoted bodies).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+_PACKAGED = Path(__file__).parent / "sql"  # wheel installs (see pyproject force-include)
+_SOURCE = Path(__file__).parent.parent / "sql"  # source checkouts and editable installs
+
+
+def sql_dir() -> Path:
+    """The folder holding the project's SQL files."""
+    return _PACKAGED if _PACKAGED.is_dir() else _SOURCE
+
+
+@cache
+def statements(name: str) -> tuple[str, ...]:
+    """The statements of ``sql/<name>.sql`` (comments kept, empty statements dropped).
+
+    Raises:
+        FileNotFoundError: no such SQL file.
+    """
+    text = (sql_dir() / f"{name}.sql").read_text()
+    parts, current = [], []
+    for line in text.splitlines():
+        current.append(line)
+        if line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
+            parts.append("\n".join(current).rstrip().rstrip(";"))
+            current = []
+    parts.append("\n".join(current))
+    return tuple(p for p in parts if _has_code(p))
+
+
+def statement(name: str) -> str:
+    """The single statement of ``sql/<name>.sql``.
+
+    Raises:
+        ValueError: the file holds more or fewer than one statement.
+    """
+    found = statements(name)
+    if len(found) != 1:
+        raise ValueError(f"sql/{name}.sql holds {len(found)} statements, expected 1")
+    return found[0]
+
+
+def _has_code(text: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())

@@ -1,0 +1,4 @@
+INSERT INTO trace_events (trace_id, span_id, event_index, time, name, attributes)
+SELECT trace_id, span_id, event_index, time, name, attributes::jsonb
+FROM stage_trace_events
+ON CONFLICT (trace_id, span_id, event_index) DO NOTHING

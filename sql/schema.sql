@@ -1,0 +1,138 @@
+-- Final tables of observatory-etl. Applied idempotently at the start of every load, inside the
+-- schema given by OBSERVATORY_SCHEMA (the loader sets search_path; the schema itself is created by it).
+--
+-- Id types are chosen for merge speed: trace ids are uuid (their 16 bytes; `'5b8efff7…'::uuid` accepts
+-- the 32-digit hex of OTLP directly, any case), span ids are bigint (their 8 bytes read big-endian as a
+-- signed integer; span_id('eee19b7ec3c1b174') and span_id_hex(span_id) convert). Records without a
+-- natural key (log records, data points, metrics) have a uuid key: the MD5 of their identity fields.
+-- Timestamps are timestamptz (microseconds, UTC); exact span durations are kept in duration_ns.
+
+CREATE OR REPLACE FUNCTION span_id(hex text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ('x' || lpad(hex, 16, '0'))::bit(64)::bigint;
+
+CREATE OR REPLACE FUNCTION span_id_hex(id bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN lpad(to_hex(id), 16, '0');
+
+CREATE OR REPLACE FUNCTION trace_id_hex(id uuid) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN replace(id::text, '-', '');
+
+-- One row per trace, recomputed from trace_spans for every trace a load touches.
+CREATE TABLE IF NOT EXISTS traces (
+    trace_id        uuid PRIMARY KEY,
+    service_name    text,                 -- service of the root span (else of the earliest span)
+    root_span_name  text,                 -- name of the span without parent (else of the earliest span)
+    start_time      timestamptz,          -- earliest span start
+    end_time        timestamptz,          -- latest span end
+    duration_ns     bigint,               -- end_time - start_time, in ns (µs resolution)
+    span_count      integer NOT NULL,
+    error_count     integer NOT NULL      -- spans with status_code = 2 (ERROR)
+);
+
+CREATE TABLE IF NOT EXISTS trace_spans (
+    trace_id            uuid NOT NULL,
+    span_id             bigint NOT NULL,
+    parent_span_id      bigint,           -- NULL for a root span
+    trace_state         text,
+    name                text NOT NULL,
+    kind                smallint NOT NULL, -- SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer
+    service_name        text,              -- resource attribute service.name
+    scope_name          text,
+    scope_version       text,
+    start_time          timestamptz,
+    end_time            timestamptz,
+    duration_ns         bigint NOT NULL,   -- endTimeUnixNano - startTimeUnixNano
+    status_code         smallint NOT NULL, -- Status.code: 0 unset, 1 ok, 2 error
+    status_message      text,
+    attributes          jsonb NOT NULL,
+    resource_attributes jsonb NOT NULL,
+    scope_attributes    jsonb NOT NULL,
+    PRIMARY KEY (trace_id, span_id)
+);
+CREATE INDEX IF NOT EXISTS trace_spans_start_time_brin ON trace_spans USING brin (start_time);
+
+CREATE TABLE IF NOT EXISTS trace_events (
+    trace_id    uuid NOT NULL,
+    span_id     bigint NOT NULL,
+    event_index integer NOT NULL,         -- position of the event in its span
+    time        timestamptz,
+    name        text NOT NULL,
+    attributes  jsonb NOT NULL,
+    PRIMARY KEY (trace_id, span_id, event_index)
+);
+
+CREATE TABLE IF NOT EXISTS trace_links (
+    trace_id        uuid NOT NULL,
+    span_id         bigint NOT NULL,
+    link_index      integer NOT NULL,     -- position of the link in its span
+    linked_trace_id uuid NOT NULL,
+    linked_span_id  bigint NOT NULL,
+    trace_state     text,
+    attributes      jsonb NOT NULL,
+    PRIMARY KEY (trace_id, span_id, link_index)
+);
+
+-- One row per metric stream identity: resource, scope, name, type and unit.
+CREATE TABLE IF NOT EXISTS metrics (
+    metric_id           uuid PRIMARY KEY, -- md5(resource attributes, scope name, scope version, name, type, unit)
+    name                text NOT NULL,
+    service_name        text,
+    type                text NOT NULL,    -- gauge | sum | histogram | exponential_histogram | summary
+    unit                text,
+    description         text,
+    scope_name          text,
+    scope_version       text,
+    scope_attributes    jsonb NOT NULL,
+    resource_attributes jsonb NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS metric_data_points (
+    point_id                uuid PRIMARY KEY, -- md5(metric_id, attributes, start time ns, time ns)
+    metric_id               uuid NOT NULL,
+    metric_name             text NOT NULL,
+    start_time              timestamptz,
+    time                    timestamptz,
+    value                   double precision, -- gauge and sum: asDouble or asInt
+    count                   bigint,           -- histogram, exponential histogram, summary
+    sum                     double precision,
+    min                     double precision,
+    max                     double precision,
+    bucket_counts           bigint[],         -- histogram
+    explicit_bounds         double precision[],
+    scale                   integer,          -- exponential histogram
+    zero_count              bigint,
+    zero_threshold          double precision,
+    positive_offset         integer,
+    positive_bucket_counts  bigint[],
+    negative_offset         integer,
+    negative_bucket_counts  bigint[],
+    quantiles               jsonb,            -- summary: [{"quantile": q, "value": v}]
+    exemplars               jsonb,            -- [{"time_unix_nano", "value", "trace_id", "span_id", "filtered_attributes"}]
+    flags                   integer NOT NULL,
+    aggregation_temporality smallint,         -- 1 delta, 2 cumulative (sum, histograms)
+    is_monotonic            boolean,          -- sum only
+    attributes              jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metric_data_points_time_brin ON metric_data_points USING brin (time);
+
+CREATE TABLE IF NOT EXISTS logs (
+    log_id              uuid PRIMARY KEY, -- md5 of every field of the record and its resource and scope
+    time                timestamptz,
+    observed_time       timestamptz,
+    trace_id            uuid,
+    span_id             bigint,
+    trace_flags         smallint NOT NULL,
+    severity_number     smallint NOT NULL, -- 1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20 ERROR, 21-24 FATAL
+    severity_text       text,
+    body                jsonb,
+    event_name          text,
+    service_name        text,
+    scope_name          text,
+    scope_version       text,
+    scope_attributes    jsonb NOT NULL,
+    attributes          jsonb NOT NULL,
+    resource_attributes jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_time_brin ON logs USING brin (time);
