@@ -3,13 +3,11 @@
 import dagster as dg
 
 from .assets import telemetry_tables
-from .partitions import hourly_partitions
 from .resources import default_resources
 
 load_telemetry_job = dg.define_asset_job(
     "load_telemetry",
     selection=[telemetry_tables],
-    partitions_def=hourly_partitions,
     description="Load one landing hour of OTLP traces, metrics and logs into PostgreSQL.",
 )
 

@@ -1,0 +1,238 @@
+"""``observatory-etl``: synthesize telemetry, run a demo, start the Dagster UI, reach the database.
+
+Run ``observatory-etl --help`` (or ``observatory-etl COMMAND --help``) for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from . import config
+
+EPILOG = """\
+environment:
+  OBSERVATORY_LANDING_URL   landing root, path or URL (default ./landing)
+  OBSERVATORY_DATABASE_URL  PostgreSQL URL (default: embedded server in $DAGSTER_HOME/postgres)
+  OBSERVATORY_SCHEMA        schema of all tables (default observatory)
+  OBSERVATORY_START         first hourly partition, ISO date/datetime UTC (default 2026-01-01)
+  DAGSTER_HOME              Dagster instance folder (default ./dagster_home)
+
+load one hour with Dagster:
+  dagster asset materialize -m observatory_etl.definitions --select '*' --partition 2026-11-01-00:00
+"""
+
+
+def _utc(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or datetime (e.g. 2026-11-01T06:00)") from None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _last_hours(count: int) -> tuple[datetime, datetime]:
+    """The last ``count`` complete UTC hours as [start, end)."""
+    end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(hours=count), end
+
+
+def _ensure_dagster_home() -> Path:
+    """Point DAGSTER_HOME at ./dagster_home unless set; it must hold the project's dagster.yaml."""
+    home = config.dagster_home()
+    os.environ["DAGSTER_HOME"] = str(home)
+    if not (home / "dagster.yaml").exists():
+        raise SystemExit(
+            f"error: {home}/dagster.yaml not found. Run from the project root (it has dagster_home/dagster.yaml) "
+            "or set DAGSTER_HOME to a folder holding it."
+        )
+    return home
+
+
+def _synth(args: argparse.Namespace, landing_url: str) -> None:
+    from . import synth
+
+    print(f"synthesizing {args.start:%Y-%m-%dT%H:%MZ} .. {args.end:%Y-%m-%dT%H:%MZ} into {landing_url} (seed {args.seed})", flush=True)
+    stats = synth.write_landing(
+        landing_url,
+        args.start,
+        args.end,
+        traces_per_hour=args.traces_per_hour,
+        files_per_hour=args.files_per_hour,
+        seed=args.seed,
+        compression=args.compression,
+        progress=lambda line: print("  " + line, flush=True),
+    )
+    print(
+        f"wrote {stats.files:,} files ({stats.bytes_written / 1e6:.1f} MB): {stats.traces:,} traces, {stats.spans:,} spans, "
+        f"{stats.logs:,} log records, {stats.metric_data_points:,} metric data points",
+        flush=True,
+    )
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    if args.end is None:
+        args.end = args.start + timedelta(hours=args.hours)
+    if args.end <= args.start:
+        raise SystemExit("error: --end must be after --start")
+    _synth(args, args.landing or config.landing_url())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _ensure_dagster_home()
+    landing_url = args.landing or config.landing_url()
+    os.environ["OBSERVATORY_LANDING_URL"] = landing_url
+    args.start, args.end = _last_hours(args.hours)
+    _synth(args, landing_url)
+
+    import dagster as dg
+
+    from . import load
+    from .assets import telemetry_tables
+    from .pipeline import partition_key
+    from .resources import default_resources
+
+    database_url = config.database_url()
+    where = "embedded PostgreSQL" if not os.environ.get("OBSERVATORY_DATABASE_URL") else "OBSERVATORY_DATABASE_URL"
+    print(f"warehouse: {where} ({database_url})", flush=True)
+    instance = dg.DagsterInstance.get()
+    hour = args.start
+    while hour < args.end:
+        key = partition_key(hour)
+        started = time.perf_counter()
+        result = dg.materialize(
+            [telemetry_tables], partition_key=key, instance=instance, resources=default_resources(), raise_on_error=True
+        )
+        spans = _merged(result, "trace_spans")
+        print(f"materialized partition {key}: {spans:,} spans merged in {time.perf_counter() - started:.1f}s (run {result.run_id[:8]})", flush=True)
+        hour += timedelta(hours=1)
+
+    schema = config.schema_name()
+    conn = load.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            print(f"\nrows per table in schema {schema}:")
+            for table in load.FINAL_TABLES:
+                cur.execute(f'SELECT count(*) FROM "{schema}".{table}')
+                print(f"  {table:<20} {cur.fetchone()[0]:>10,}")
+    finally:
+        conn.close()
+    print(
+        "\nnext:\n"
+        "  observatory-etl ui                 # Dagster UI at http://127.0.0.1:3000 (assets, partitions, runs)\n"
+        '  psql "$(observatory-etl db url)"   # query the tables (needs a psql client)'
+    )
+    return 0
+
+
+def _merged(result, table: str) -> int:
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key.to_user_string() == table:
+            return int(materialization.metadata["rows_merged"].value)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    home = _ensure_dagster_home()
+    config.database_url()  # start the embedded server now, so the first page load does not wait for it
+    dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
+    command = [dagster, "dev", "-h", args.host, "-p", str(args.port)]
+    workspace = Path("workspace.yaml")
+    command += ["-w", str(workspace)] if workspace.exists() else ["-m", "observatory_etl.definitions"]
+    print(f"DAGSTER_HOME={home}\n$ {' '.join(command)}", flush=True)
+    os.execvp(command[0], command)
+    return 0  # not reached
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    config.dagster_home()
+    if args.action == "url":
+        print(config.database_url())
+    elif args.action == "stop":
+        stopped = config.stop_embedded()
+        print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="observatory-etl",
+        description="Batch ETL for LLM telemetry: OpenTelemetry Collector landing files (OTLP/JSON traces, metrics, "
+        "logs) → polars → PostgreSQL, as hourly-partitioned Dagster assets.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def synth_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--landing", metavar="URL", help="landing root, path or URL (default: $OBSERVATORY_LANDING_URL or ./landing)")
+        p.add_argument("--traces-per-hour", type=_positive, default=200, metavar="N", help="traces per hour (about 7 spans each; default 200)")
+        p.add_argument("--files-per-hour", type=_positive, default=4, metavar="N", help="upload slots per hour, each a traces, logs and metrics file (default 4)")
+        p.add_argument("--seed", type=int, default=0, help="random seed; the same seed writes the same files (default 0)")
+        p.add_argument("--compression", choices=("gzip", "zstd", "none"), default="gzip", help="file compression (default gzip)")
+
+    p = commands.add_parser(
+        "synth",
+        help="write synthetic LLM telemetry into a landing zone",
+        description="Write realistic synthetic LLM telemetry (agent traces over LLM, tool and retrieval spans with "
+        "GenAI attributes, correlated logs, GenAI metric histograms) as OTLP/JSON files in the collector's "
+        "year=/month=/day=/hour=/minute= layout, one set per hour in [start, end).",
+    )
+    p.add_argument("--start", type=_utc, required=True, help="first hour, ISO date or datetime in UTC (e.g. 2026-11-01T00:00)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--end", type=_utc, help="end of the range, exclusive")
+    group.add_argument("--hours", type=_positive, default=1, help="hours to write when --end is not given (default 1)")
+    synth_options(p)
+    p.set_defaults(func=cmd_synth)
+
+    p = commands.add_parser(
+        "demo",
+        help="synthesize a few hours and load them on the embedded default",
+        description="Synthesize the last few complete hours into the landing folder, materialize those partitions "
+        "with Dagster (recorded in $DAGSTER_HOME, so the UI shows them), and print rows per table.",
+    )
+    p.add_argument("--hours", type=_positive, default=3, help="hours to synthesize and load (default 3)")
+    synth_options(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = commands.add_parser(
+        "ui",
+        help="start the Dagster UI (dagster dev) with this project's workspace and instance",
+        description="Run `dagster dev` with workspace.yaml (or -m observatory_etl.definitions) and DAGSTER_HOME "
+        "(default ./dagster_home), on the embedded PostgreSQL unless OBSERVATORY_DATABASE_URL is set.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    p.set_defaults(func=cmd_ui)
+
+    p = commands.add_parser("db", help="the warehouse database: print its URL or stop the embedded server")
+    p.add_argument("action", choices=("url", "stop"), help="url: print the connection URL (starts the embedded server); stop: stop it")
+    p.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``observatory-etl``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Shared test fixtures: a real PostgreSQL server, an isolated schema per test, a landing folder.
+
+The server is the embedded one (started in a temporary folder for the session and deleted after) unless
+OBSERVATORY_TEST_DATABASE_URL names another. Every test gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from observatory_etl import config, load
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "otlp"
+HOUR = datetime(2026, 11, 1, 0, tzinfo=timezone.utc)
+
+# Primary keys, used to read whole tables in a stable order.
+ORDER_BY = {
+    "traces": "trace_id",
+    "trace_spans": "trace_id, span_id",
+    "trace_events": "trace_id, span_id, event_index",
+    "trace_links": "trace_id, span_id, link_index",
+    "metrics": "metric_id",
+    "metric_data_points": "point_id",
+    "logs": "log_id",
+}
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("OBSERVATORY_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    # Not under pytest's basetemp: pytest resets that tree to mode 0700, and the embedded server runs as
+    # its own system user when the tests run as root.
+    folder = Path(tempfile.mkdtemp(prefix="observatory-test-pg-"))
+    yield config.embedded_database_url(folder / "data")
+    config.stop_embedded(folder / "data")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def schema(database_url) -> str:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield name
+    conn = load.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    path = tmp_path / "landing"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    if not FIXTURES.is_dir():
+        pytest.skip(f"official OTLP/JSON examples not found at {FIXTURES} (the shared/ folder beside the project)")
+    return FIXTURES
+
+
+def land(landing: Path, hour: datetime, name: str, data: bytes, minute: int = 0) -> Path:
+    """Write ``data`` as ``name`` into ``hour`` of the landing folder, in the collector's layout."""
+    folder = landing / f"year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}/minute={minute:02d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def query(database_url: str, sql: str) -> list[tuple]:
+    """Run one query on a fresh connection and return all rows."""
+    conn = load.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def snapshot(database_url: str, schema: str) -> dict[str, list[tuple]]:
+    """Every row of every final table, in primary-key order."""
+    return {
+        table: query(database_url, f'SELECT * FROM "{schema}".{table} ORDER BY {order}')
+        for table, order in ORDER_BY.items()
+    }
+
+
+def counts(database_url: str, schema: str) -> dict[str, int]:
+    """Row count of every final table."""
+    return {table: query(database_url, f'SELECT count(*) FROM "{schema}".{table}')[0][0] for table in ORDER_BY}
