@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Callable
 
 from . import config, landing, load, normalize, otlp
+from .gc_pause import gc_paused
 
 
 @dataclass
@@ -102,7 +103,8 @@ def load_hour(
                 result.bytes_read += file.size
                 started = time.perf_counter()
                 try:
-                    result.records[file.signal] += otlp.decode_file(file.signal, data, columns)
+                    with gc_paused():
+                        result.records[file.signal] += otlp.decode_file(file.signal, data, columns)
                 except otlp.DecodeError as exc:
                     raise landing.LandingError(file.path, str(exc)) from None
                 result.seconds["decode"] += time.perf_counter() - started

@@ -38,22 +38,21 @@ byte-identical objects under identical keys (gzip is written with ``mtime=0``).
 
 from __future__ import annotations
 
-import gc
 import gzip
 import random
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
-from pathlib import Path
 
 import obstore
-import obstore.store
 import orjson
 import zstandard
+
+from .gc_pause import gc_paused
+from .landing import open_store
 
 __all__ = ["SynthStats", "write_landing", "TOKEN_USAGE_BOUNDS", "DURATION_BOUNDS"]
 
@@ -745,17 +744,6 @@ def _metrics_request(slot: _Slot, rng: _Rng, start_ns: int, time_ns: int, day_st
 # Public API
 
 
-def _open_store(landing_url: str):
-    """An obstore store for a local path (created if missing) or any URL obstore understands."""
-    if "://" not in landing_url:
-        path = Path(landing_url).expanduser().resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        return obstore.store.LocalStore(path)
-    if landing_url.startswith("file://"):
-        Path(landing_url[len("file://"):]).mkdir(parents=True, exist_ok=True)
-    return obstore.store.from_url(landing_url)
-
-
 def _compressor(compression: str) -> Callable[[bytes], bytes]:
     """The byte-reproducible compression function for ``compression``."""
     if compression == "gzip":
@@ -763,19 +751,6 @@ def _compressor(compression: str) -> Callable[[bytes], bytes]:
     if compression == "zstd":  # a compressor per call: ZstdCompressor is not thread-safe
         return lambda data: zstandard.ZstdCompressor(level=3).compress(data)
     return lambda data: data
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: an hour is millions of small acyclic dicts, and the collector's
-    repeated scans of them would more than double the run time. Reference counting still frees them."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _to_utc(value: datetime, name: str) -> datetime:
@@ -830,12 +805,12 @@ def write_landing(landing_url: str, start: datetime, end: datetime, *, traces_pe
     if files_per_hour < 1:
         raise ValueError(f"files_per_hour must be >= 1, got {files_per_hour}")
 
-    store = _open_store(landing_url)
+    store = open_store(landing_url)
     compress = _compressor(compression)
     extension = _EXTENSIONS[compression]
     total = SynthStats()
     hour = start.replace(minute=0, second=0, microsecond=0)
-    with _gc_paused(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="synth-upload") as pool:
+    with gc_paused(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="synth-upload") as pool:
         while hour < end:
             stats = _write_hour(store, pool, hour, traces_per_hour, files_per_hour, seed, compress, extension)
             total += stats
