@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
+from urllib.parse import unquote, urlparse
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,7 +74,7 @@ def open_store(url: str):
         path.mkdir(parents=True, exist_ok=True)
         url = path.as_uri()
     elif url.startswith("file://"):
-        Path(url[len("file://") :]).mkdir(parents=True, exist_ok=True)
+        Path(unquote(urlparse(url).path)).mkdir(parents=True, exist_ok=True)
     return obstore.store.from_url(url)
 
 
@@ -115,13 +117,28 @@ def decompress(data: bytes, path: str = "<bytes>") -> bytes:
     """
     try:
         if data[:2] == _GZIP_MAGIC:
-            return gzip.decompress(data)
+            return gzip.decompress(data)  # every member of a multi-member file
         if data[:4] == _ZSTD_MAGIC:
-            # The collector's zstd frames may not record the content size: stream them.
-            return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+            return _zstd_decompress(data)
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
         raise LandingError(path, f"corrupt compressed data: {exc}") from exc
     return data
+
+
+def _zstd_decompress(data: bytes) -> bytes:
+    """Decompress every zstd frame of ``data`` (frames need not record their content size).
+
+    Raises:
+        zstandard.ZstdError: a frame is corrupt or ends early.
+    """
+    parts = []
+    while data:
+        frame = zstandard.ZstdDecompressor().decompressobj()
+        parts.append(frame.decompress(data))
+        if not frame.eof:
+            raise zstandard.ZstdError("truncated zstd frame")
+        data = frame.unused_data
+    return b"".join(parts)
 
 
 def read_file(store, file: LandingFile) -> bytes:

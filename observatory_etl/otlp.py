@@ -74,8 +74,6 @@ _METRIC_TYPES = {
     "exponentialHistogram": "exponential_histogram",
     "summary": "summary",
 }
-_U64 = 1 << 64
-_I63 = 1 << 63
 
 
 class DecodeError(ValueError):
@@ -186,7 +184,7 @@ def _opt_float(value: Any) -> float | None:
     return None if math.isnan(result) else result
 
 
-def trace_id_bytes(value: Any, *, required: bool = True) -> bytes | None:
+def trace_id_bytes(value: Any, *, required: bool = True, field: str = "traceId") -> bytes | None:
     """Parse a hex trace id (any case) into 16 bytes; empty or missing gives None unless required.
 
     Raises:
@@ -194,22 +192,19 @@ def trace_id_bytes(value: Any, *, required: bool = True) -> bytes | None:
     """
     if not value:
         if required:
-            raise DecodeError("missing traceId")
+            raise DecodeError(f"missing {field}")
         return None
-    try:
-        raw = bytes.fromhex(value)
-    except (TypeError, ValueError):
-        raise DecodeError(f"traceId {value!r:.80} is not hex") from None
-    if len(raw) != 16:
-        raise DecodeError(f"traceId {value!r:.80} is not 16 bytes (32 hex digits)")
+    raw = _hex_bytes(value, 16)
+    if raw is None:
+        raise DecodeError(f"{field} {value!r:.80} is not 32 hex digits")
     if raw == bytes(16):
         if required:
-            raise DecodeError("traceId is all zeros (invalid)")
+            raise DecodeError(f"{field} is all zeros (invalid)")
         return None
     return raw
 
 
-def span_id_int(value: Any, *, required: bool = True) -> int | None:
+def span_id_int(value: Any, *, required: bool = True, field: str = "spanId") -> int | None:
     """Parse a hex span id (any case) into a signed 64-bit integer (its 8 bytes read big-endian).
 
     ``observatory.span_id_hex(bigint)`` and ``observatory.span_id(text)`` convert in SQL.
@@ -219,19 +214,27 @@ def span_id_int(value: Any, *, required: bool = True) -> int | None:
     """
     if not value:
         if required:
-            raise DecodeError("missing spanId")
+            raise DecodeError(f"missing {field}")
         return None
-    if type(value) is not str or len(value) != 16:
-        raise DecodeError(f"spanId {value!r:.80} is not 8 bytes (16 hex digits)")
-    try:
-        number = int(value, 16)
-    except ValueError:
-        raise DecodeError(f"spanId {value!r:.80} is not hex") from None
-    if number == 0:
+    raw = _hex_bytes(value, 8)
+    if raw is None:
+        raise DecodeError(f"{field} {value!r:.80} is not 16 hex digits")
+    if raw == bytes(8):
         if required:
-            raise DecodeError("spanId is all zeros (invalid)")
+            raise DecodeError(f"{field} is all zeros (invalid)")
         return None
-    return number - _U64 if number >= _I63 else number
+    return int.from_bytes(raw, "big", signed=True)
+
+
+def _hex_bytes(value: Any, size: int) -> bytes | None:
+    """``size`` bytes from exactly ``2 * size`` hex digits (any case), else None."""
+    if type(value) is not str or len(value) != 2 * size:
+        return None
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        return None
+    return raw if len(raw) == size else None  # fromhex skips whitespace: fewer bytes means it had some
 
 
 def record_key(*parts: Any) -> bytes:
@@ -276,26 +279,35 @@ def decode_file(signal: str, data: bytes, columns: Columns) -> int:
     """Decode one file's (decompressed) OTLP/JSON bytes of ``signal`` into ``columns``.
 
     Returns the number of records added (spans + events + links, data points, or log records).
+    All or nothing: when it raises, ``columns`` holds exactly what it held before the call.
 
     Raises:
         DecodeError: malformed JSON or OTLP; the message locates the request and record.
     """
     decode = _DECODERS[signal]
+    marks = {table: len(cols[TABLE_COLUMNS[table][0]]) for table, cols in columns.tables.items()}
     added = 0
-    for number, request in enumerate(parse_requests(data), start=1):
-        if type(request) is not dict:
-            raise DecodeError(f"request {number}: expected a JSON object, got {type(request).__name__}")
-        top = _TOP_KEY[signal]
-        if top not in request:
-            others = [s for s, key in _TOP_KEY.items() if key in request]
-            if others:
-                raise DecodeError(f"request {number}: holds {others[0]} ({_TOP_KEY[others[0]]}), not {signal}")
-        try:
-            added += decode(request.get(top) or (), columns)
-        except DecodeError as exc:
-            raise DecodeError(f"request {number}: {exc}") from None
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise DecodeError(f"request {number}: malformed OTLP ({type(exc).__name__}: {exc})") from None
+    try:
+        for number, request in enumerate(parse_requests(data), start=1):
+            if type(request) is not dict:
+                raise DecodeError(f"request {number}: expected a JSON object, got {type(request).__name__}")
+            top = _TOP_KEY[signal]
+            if top not in request:
+                others = [s for s, key in _TOP_KEY.items() if key in request]
+                if others:
+                    raise DecodeError(f"request {number}: holds {others[0]} ({_TOP_KEY[others[0]]}), not {signal}")
+            try:
+                added += decode(request.get(top) or (), columns)
+            except DecodeError as exc:
+                raise DecodeError(f"request {number}: {exc}") from None
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                raise DecodeError(f"request {number}: malformed OTLP ({type(exc).__name__}: {exc})") from None
+    except DecodeError:
+        # Leave ``columns`` as it was: drop this file's rows, including a half-appended record.
+        for table, cols in columns.tables.items():
+            for values in cols.values():
+                del values[marks[table] :]
+        raise
     columns.rows += added
     return added
 
@@ -341,7 +353,7 @@ def _decode_traces(resource_spans: list, columns: Columns) -> int:
                     status = span.get("status") or {}
                     s_trace.append(trace_id)
                     s_span.append(span_id)
-                    s_parent.append(span_id_int(span.get("parentSpanId"), required=False))
+                    s_parent.append(span_id_int(span.get("parentSpanId"), required=False, field="parentSpanId"))
                     s_state.append(span.get("traceState") or None)
                     s_name.append(span.get("name") or "")
                     s_kind.append(int(span.get("kind") or 0))
@@ -368,8 +380,8 @@ def _decode_traces(resource_spans: list, columns: Columns) -> int:
                         links["trace_id"].append(trace_id)
                         links["span_id"].append(span_id)
                         links["link_index"].append(link_index)
-                        links["linked_trace_id"].append(trace_id_bytes(link.get("traceId")))
-                        links["linked_span_id"].append(span_id_int(link.get("spanId")))
+                        links["linked_trace_id"].append(trace_id_bytes(link.get("traceId"), field="link traceId"))
+                        links["linked_span_id"].append(span_id_int(link.get("spanId"), field="link spanId"))
                         links["trace_state"].append(link.get("traceState") or None)
                         links["attributes"].append(attributes_json(link.get("attributes")))
                         added += 1

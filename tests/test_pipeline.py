@@ -198,7 +198,7 @@ def test_bad_file_fails_the_hour_and_merges_nothing(landing, database_url, schem
     with pytest.raises(landing_mod.LandingError) as failure:
         run(HOUR, landing, database_url, schema)
     assert failure.value.path == "year=2026/month=11/day=01/hour=00/minute=20/traces_0003.json"
-    assert "traceId 'xyz' is not hex" in str(failure.value)
+    assert "traceId 'xyz' is not 32 hex digits" in str(failure.value)
     assert snapshot(database_url, schema) == before  # the good new file was not half-merged either
 
 
