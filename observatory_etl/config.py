@@ -10,7 +10,7 @@ OBSERVATORY_LANDING_URL    object-store root of the landing zone (path or URL)  
 OBSERVATORY_DATABASE_URL   PostgreSQL URL of the warehouse                             embedded server
 OBSERVATORY_SCHEMA         schema of all tables                                        ``observatory``
 OBSERVATORY_START          first hourly partition (ISO date or datetime, UTC)          ``2026-01-01``
-OBSERVATORY_CHUNK_ROWS     rows (spans + logs + data points) decoded before a flush    ``100000``
+OBSERVATORY_CHUNK_ROWS     records decoded per staged-and-merged chunk                 ``50000``
 DAGSTER_HOME               Dagster instance folder                                     ``./dagster_home``
 =========================  ==========================================================  ======================
 
@@ -30,7 +30,7 @@ from pathlib import Path
 DEFAULT_LANDING_URL = "./landing"
 DEFAULT_SCHEMA = "observatory"
 DEFAULT_START = "2026-01-01"
-DEFAULT_CHUNK_ROWS = 100_000
+DEFAULT_CHUNK_ROWS = 50_000
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -72,15 +72,6 @@ def start_time() -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-
-
-def chunk_rows() -> int:
-    """Rows decoded before staging and merging a chunk, from OBSERVATORY_CHUNK_ROWS (default 100,000)."""
-    raw = os.environ.get("OBSERVATORY_CHUNK_ROWS") or str(DEFAULT_CHUNK_ROWS)
-    value = int(raw)
-    if value <= 0:
-        raise ValueError(f"OBSERVATORY_CHUNK_ROWS must be positive, got {raw}")
-    return value
 
 
 def dagster_home() -> Path:

@@ -392,10 +392,18 @@ def _decode_traces(resource_spans: list, columns: Columns) -> int:
 
 def _decode_logs(resource_logs: list, columns: Columns) -> int:
     logs = columns.tables["logs"]
+    (
+        l_id, l_time, l_observed, l_trace, l_span, l_flags, l_severity, l_severity_text, l_body, l_event,
+        l_service, l_scope, l_scope_version, l_scope_attrs, l_attrs, l_resource,
+    ) = (logs[name] for name in LOG_COLUMNS)
+    md5 = hashlib.md5
     added = 0
     for resource_entry in resource_logs:
         resource_json, service = _resource(resource_entry)
         for scope_entry, scope_name, scope_version, scope_json in _scopes(resource_entry, "scopeLogs"):
+            # log_id = record_key(time, observed time, trace id, span id, flags, severity number, severity
+            # text, body, event name, scope name, scope version, attributes, resource attributes), inlined.
+            scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
             for index, record in enumerate(scope_entry.get("logRecords") or ()):
                 try:
                     time_ns = _int(record.get("timeUnixNano") or 0)
@@ -410,27 +418,27 @@ def _decode_logs(resource_logs: list, columns: Columns) -> int:
                     attrs = attributes_json(record.get("attributes"))
                 except DecodeError as exc:
                     raise DecodeError(f"log record {index}: {exc}") from None
-                logs["log_id"].append(
-                    record_key(
-                        time_ns, observed_ns, trace_id, span_id, flags, severity_number, severity_text,
-                        body, event_name, scope_name, scope_version, attrs, resource_json,
-                    )
+                key = (
+                    f"{time_ns}\x1f{observed_ns}\x1f{trace_id.hex() if trace_id else ''}\x1f"
+                    f"{'' if span_id is None else span_id}\x1f{flags}\x1f{severity_number}\x1f{severity_text or ''}\x1f"
+                    f"{body}\x1f{event_name or ''}\x1f{scope_part}{attrs}\x1f{resource_json}"
                 )
-                logs["time_unix_nano"].append(time_ns)
-                logs["observed_time_unix_nano"].append(observed_ns)
-                logs["trace_id"].append(trace_id)
-                logs["span_id"].append(span_id)
-                logs["trace_flags"].append(flags & 0xFF)
-                logs["severity_number"].append(severity_number)
-                logs["severity_text"].append(severity_text)
-                logs["body"].append(body)
-                logs["event_name"].append(event_name)
-                logs["service_name"].append(service)
-                logs["scope_name"].append(scope_name)
-                logs["scope_version"].append(scope_version)
-                logs["scope_attributes"].append(scope_json)
-                logs["attributes"].append(attrs)
-                logs["resource_attributes"].append(resource_json)
+                l_id.append(md5(key.encode(), usedforsecurity=False).digest())
+                l_time.append(time_ns)
+                l_observed.append(observed_ns)
+                l_trace.append(trace_id)
+                l_span.append(span_id)
+                l_flags.append(flags & 0xFF)
+                l_severity.append(severity_number)
+                l_severity_text.append(severity_text)
+                l_body.append(body)
+                l_event.append(event_name)
+                l_service.append(service)
+                l_scope.append(scope_name)
+                l_scope_version.append(scope_version)
+                l_scope_attrs.append(scope_json)
+                l_attrs.append(attrs)
+                l_resource.append(resource_json)
                 added += 1
     return added
 

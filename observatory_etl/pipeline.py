@@ -2,14 +2,16 @@
 
 This is the whole load without Dagster (the assets in :mod:`observatory_etl.assets` call it). Files are
 decoded in key order into :class:`~observatory_etl.otlp.Columns`; when a chunk reaches ``chunk_rows``
-decoded records it is normalized into frames, staged and merged, and the columns are freed, so memory
-is bounded by the chunk size (and the largest single file), not by the hour. All chunks of an hour
+decoded records it is normalized into frames and handed to a loader thread that stages and merges it
+while the next chunk decodes (at most one chunk in flight), so memory is bounded by two chunks (and the
+largest single file), not by the hour. All chunks of an hour
 merge inside one transaction: a file that fails to decode rolls the whole hour back.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -29,7 +31,8 @@ class PartitionResult:
         records: records decoded per signal (spans + events + links, data points, log records).
         load: rows staged and merged per table and seconds of the load stages (see ``LoadStats``).
         seconds: wall seconds per stage: ``list``, ``read`` (fetch + decompress), ``decode``,
-            ``normalize``, then the load stages ``copy``, ``merge``, ``rollup``, ``commit``, and ``total``.
+            ``normalize``; the load stages are in ``load.seconds``.
+        wall_seconds: wall-clock seconds of the whole load.
     """
 
     partition_key: str
@@ -40,12 +43,15 @@ class PartitionResult:
     seconds: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("list", "read", "decode", "normalize"), 0.0)
     )
+    wall_seconds: float = 0.0
 
     def stage_seconds(self) -> dict[str, float]:
-        """Seconds per stage, landing and load stages together, plus ``total``."""
-        stages = {**self.seconds, **self.load.seconds}
-        stages["total"] = sum(stages.values())
-        return stages
+        """Seconds per stage, landing and load stages together, plus ``total`` (wall clock).
+
+        The load stages of one chunk run while the next chunk decodes, so the stages add up to more
+        than ``total``.
+        """
+        return {**self.seconds, **self.load.seconds, "total": self.wall_seconds}
 
 
 def partition_key(hour: datetime) -> str:
@@ -79,6 +85,7 @@ def load_hour(
         adbc_driver_manager.Error: the database failed; the transaction is rolled back.
     """
     log = log or (lambda message: None)
+    wall = time.perf_counter()
     key = partition_key(hour)
     result = PartitionResult(partition_key=key)
     store = landing.open_store(landing_url)
@@ -91,12 +98,14 @@ def load_hour(
     conn = load.connect(database_url)
     try:
         load.ensure_schema(conn, schema)
-        with load.PartitionLoad(conn, schema, key) as partition:
+        with load.PartitionLoad(conn, schema, key) as partition, _ChunkLoader(partition, result, log) as loader:
             result.load = partition.stats
             columns = otlp.Columns()
             for file in files:
                 if file.format != "json":
-                    raise landing.LandingError(file.path, "OTLP protobuf (.binpb) files are not supported yet; configure the exporter with marshaler otlp_json")
+                    raise landing.LandingError(
+                        file.path, "OTLP protobuf (.binpb) files are not supported yet; use the otlp_json marshaler"
+                    )
                 started = time.perf_counter()
                 data = landing.read_file(store, file)
                 result.seconds["read"] += time.perf_counter() - started
@@ -111,26 +120,69 @@ def load_hour(
                 result.files[file.signal] += 1
                 del data
                 if len(columns) >= chunk_rows:
-                    _flush(columns, partition, result, log)
+                    loader.submit(columns)
                     columns = otlp.Columns()
             if len(columns):
-                _flush(columns, partition, result, log)
+                loader.submit(columns)
     finally:
         conn.close()
+    result.wall_seconds = time.perf_counter() - wall
     log(
         f"{key}: merged "
         + ", ".join(f"{table} {rows:,}" for table, rows in result.load.merged.items())
-        + f" in {result.stage_seconds()['total']:.2f}s"
+        + f" in {result.wall_seconds:.2f}s"
     )
     return result
 
 
-def _flush(columns: otlp.Columns, partition: load.PartitionLoad, result: PartitionResult, log) -> None:
-    started = time.perf_counter()
-    frames = normalize.frames(columns)
-    result.seconds["normalize"] += time.perf_counter() - started
-    partition.chunk(frames)
-    log(
-        f"{result.partition_key}: chunk {partition.stats.chunks} staged "
-        + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height)
-    )
+class _ChunkLoader:
+    """Stage and merge chunks on a background thread while the next chunk decodes.
+
+    At most one chunk is in flight: :meth:`submit` first waits for the previous one, so memory holds two
+    chunks at most. The ADBC connection is used by one thread at a time (the loader thread while a chunk
+    is in flight, the caller's only after :meth:`close`). Leaving the block waits for the last chunk and
+    re-raises its error; on an error in the caller it still waits, so the transaction can be rolled back.
+    """
+
+    def __init__(self, partition: load.PartitionLoad, result: PartitionResult, log):
+        self._partition = partition
+        self._result = result
+        self._log = log
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-load")
+        self._pending: Future | None = None
+
+    def __enter__(self) -> "_ChunkLoader":
+        return self
+
+    def submit(self, columns: otlp.Columns) -> None:
+        started = time.perf_counter()
+        frames = normalize.frames(columns)
+        self._result.seconds["normalize"] += time.perf_counter() - started
+        self._wait()
+        self._pending = self._pool.submit(self._load, frames)
+
+    def _load(self, frames: dict) -> None:
+        self._partition.chunk(frames)
+        self._log(
+            f"{self._result.partition_key}: chunk {self._partition.stats.chunks} merged "
+            + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height)
+        )
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._wait()
+            else:
+                # The caller failed: let the in-flight chunk finish (its own error is secondary) so the
+                # connection is free for the rollback.
+                try:
+                    self._wait()
+                except Exception:
+                    pass
+        finally:
+            self._pool.shutdown(wait=True)
