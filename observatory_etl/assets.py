@@ -67,10 +67,11 @@ def run_metadata(result: pipeline.PartitionResult) -> dict[str, dg.MetadataValue
     }
     for signal, count in result.files.items():
         metadata[f"files_{signal}"] = dg.MetadataValue.int(count)
+    # Rows through each stage: records for the landing stages, staged rows for the database stages.
     staged = sum(result.load.staged.values())
+    rows_through = {"read": records, "decode": records, "normalize": staged, "copy": staged, "merge": staged, "total": records}
     for stage, value in seconds.items():
         metadata[f"seconds_{stage}"] = dg.MetadataValue.float(round(value, 4))
-        rows = staged if stage in ("copy", "merge", "normalize") else records
-        if value > 0 and rows:
-            metadata[f"rows_per_second_{stage}"] = dg.MetadataValue.int(int(rows / value))
+        if stage in rows_through and value > 0 and rows_through[stage]:
+            metadata[f"rows_per_second_{stage}"] = dg.MetadataValue.int(int(rows_through[stage] / value))
     return metadata

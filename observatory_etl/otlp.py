@@ -190,18 +190,7 @@ def trace_id_bytes(value: Any, *, required: bool = True, field: str = "traceId")
     Raises:
         DecodeError: not 32 hex digits, all zeros, or missing where required.
     """
-    if not value:
-        if required:
-            raise DecodeError(f"missing {field}")
-        return None
-    raw = _hex_bytes(value, 16)
-    if raw is None:
-        raise DecodeError(f"{field} {value!r:.80} is not 32 hex digits")
-    if raw == bytes(16):
-        if required:
-            raise DecodeError(f"{field} is all zeros (invalid)")
-        return None
-    return raw
+    return _id_bytes(value, 16, required, field)
 
 
 def span_id_int(value: Any, *, required: bool = True, field: str = "spanId") -> int | None:
@@ -212,29 +201,29 @@ def span_id_int(value: Any, *, required: bool = True, field: str = "spanId") -> 
     Raises:
         DecodeError: not 16 hex digits, all zeros, or missing where required.
     """
+    raw = _id_bytes(value, 8, required, field)
+    return None if raw is None else int.from_bytes(raw, "big", signed=True)
+
+
+def _id_bytes(value: Any, size: int, required: bool, field: str) -> bytes | None:
+    """``size`` bytes from exactly ``2 * size`` hex digits (any case); empty or all zeros → None if optional."""
     if not value:
         if required:
             raise DecodeError(f"missing {field}")
         return None
-    raw = _hex_bytes(value, 8)
-    if raw is None:
-        raise DecodeError(f"{field} {value!r:.80} is not 16 hex digits")
-    if raw == bytes(8):
+    raw = None
+    if type(value) is str and len(value) == 2 * size:
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError:
+            pass
+    if raw is None or len(raw) != size:  # fromhex skips whitespace: fewer bytes means it had some
+        raise DecodeError(f"{field} {value!r:.80} is not {2 * size} hex digits")
+    if raw == bytes(size):
         if required:
             raise DecodeError(f"{field} is all zeros (invalid)")
         return None
-    return int.from_bytes(raw, "big", signed=True)
-
-
-def _hex_bytes(value: Any, size: int) -> bytes | None:
-    """``size`` bytes from exactly ``2 * size`` hex digits (any case), else None."""
-    if type(value) is not str or len(value) != 2 * size:
-        return None
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        return None
-    return raw if len(raw) == size else None  # fromhex skips whitespace: fewer bytes means it had some
+    return raw
 
 
 def record_key(*parts: Any) -> bytes:
