@@ -4,8 +4,8 @@ This is the whole load without Dagster (the assets in :mod:`observatory_etl.asse
 decoded in key order into :class:`~observatory_etl.otlp.Columns`; when a chunk reaches ``chunk_rows``
 decoded records it is normalized into frames and handed to a loader thread that stages and merges it
 while the next chunk decodes (at most one chunk in flight), so memory is bounded by two chunks (and the
-largest single file), not by the hour. All chunks of an hour
-merge inside one transaction: a file that fails to decode rolls the whole hour back.
+largest single file), not by the hour. All chunks of an hour merge inside one transaction: a file that
+fails to decode rolls the whole hour back.
 """
 
 from __future__ import annotations
