@@ -114,7 +114,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         key = partition_key(hour)
         started = time.perf_counter()
         result = dg.materialize(
-            [telemetry_tables], partition_key=key, instance=instance, resources=default_resources(), raise_on_error=True
+            [telemetry_tables],
+            partition_key=key,
+            instance=instance,
+            resources=default_resources(),
+            # Dagster's per-event console lines would drown the summary; the runs keep every event.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            raise_on_error=True,
         )
         spans = _merged(result, "trace_spans")
         print(f"materialized partition {key}: {spans:,} spans merged in {time.perf_counter() - started:.1f}s (run {result.run_id[:8]})", flush=True)
