@@ -13,8 +13,9 @@ from .partitions import hourly_partitions
 from .resources import LandingResource, WarehouseResource
 
 _DESCRIPTIONS = {
-    "traces": "One row per trace: service, root span name, start, end, duration, span and error counts.",
-    "trace_spans": "One row per OTLP span, keyed by (trace_id, span_id).",
+    "traces": "One row per trace: service, root span, start, end, duration, span/error/LLM-call counts, tokens, cost, session, user.",
+    "sessions": "One row per session: user, first and last seen, traces, LLM calls, tokens, cost.",
+    "trace_spans": "One row per span, keyed by (trace_id, span_id), with canonical LLM columns (docs/llm-mapping.md).",
     "trace_events": "Span events, keyed by (trace_id, span_id, event_index).",
     "trace_links": "Span links, keyed by (trace_id, span_id, link_index).",
     "metrics": "One row per metric stream identity (resource, scope, name, type, unit).",

@@ -100,7 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from . import load
+    from . import load, sql
     from .assets import telemetry_tables
     from .pipeline import partition_key
     from .resources import default_resources
@@ -134,6 +134,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             for table in load.FINAL_TABLES:
                 cur.execute(f'SELECT count(*) FROM "{schema}".{table}')
                 print(f"  {table:<20} {cur.fetchone()[0]:>10,}")
+            cur.execute(f'SET search_path TO "{schema}"')
+            cur.execute(sql.statement("reports/usage_by_model"))
+            print("\nLLM usage per model (view llm_usage_hourly):")
+            print(f"  {'provider':<10} {'model':<28} {'calls':>7} {'errors':>6} {'input tok':>11} {'output tok':>11} {'cost USD':>10}")
+            for provider, model, calls, errors, tokens_in, tokens_out, cost in cur.fetchall():
+                cost_text = f"{cost:>10.4f}" if cost is not None else f"{'-':>10}"
+                print(f"  {provider or '-':<10} {model or '-':<28} {calls:>7,} {errors:>6,} {tokens_in or 0:>11,} {tokens_out or 0:>11,} {cost_text}")
     finally:
         conn.close()
     print(

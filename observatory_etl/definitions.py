@@ -3,6 +3,7 @@
 import dagster as dg
 
 from .assets import telemetry_tables
+from .jobs import recompute_costs
 from .resources import default_resources
 
 load_telemetry_job = dg.define_asset_job(
@@ -11,4 +12,4 @@ load_telemetry_job = dg.define_asset_job(
     description="Load one landing hour of OTLP traces, metrics and logs into PostgreSQL.",
 )
 
-defs = dg.Definitions(assets=[telemetry_tables], jobs=[load_telemetry_job], resources=default_resources())
+defs = dg.Definitions(assets=[telemetry_tables], jobs=[load_telemetry_job, recompute_costs], resources=default_resources())

@@ -6,6 +6,7 @@ exporter/awss3exporter), relative to the landing root::
     [prefix/]year=YYYY/month=MM/day=DD/hour=HH/minute=MM/[file_prefix]{traces|metrics|logs}_<key>.<ext>
 
 ``ext`` is ``json`` (otlp_json) or ``binpb`` (otlp_proto), optionally followed by ``.gz`` or ``.zst``.
+Native LLM-span files sit in the same folders as ``llm_spans_<key>.jsonl[.gz|.zst]`` (see ``native.py``).
 The compression is detected from the magic bytes (gzip ``1f 8b``, zstd ``28 b5 2f fd``), so a file
 whose name lacks the suffix still decodes. Object-store access goes through obstore: a local path,
 ``file://``, ``s3://``, ``gs://`` or ``az://`` URL all work the same way.
@@ -25,10 +26,10 @@ from typing import Iterator
 import obstore
 import zstandard
 
-SIGNALS = ("traces", "metrics", "logs")
+SIGNALS = ("traces", "metrics", "logs", "llm_spans")
 
 _FILE_NAME = re.compile(
-    r"(?P<signal>traces|metrics|logs)_(?P<key>[^/]+?)\.(?P<format>json|binpb)(?:\.(?:gz|zst))?$"
+    r"(?P<signal>llm_spans|traces|metrics|logs)_(?P<key>[^/]+?)\.(?P<format>jsonl|json|binpb)(?:\.(?:gz|zst))?$"
 )
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -49,8 +50,8 @@ class LandingFile:
 
     Attributes:
         path: object key relative to the landing root.
-        signal: ``traces``, ``metrics`` or ``logs``.
-        format: ``json`` (OTLP/JSON) or ``binpb`` (OTLP protobuf).
+        signal: ``traces``, ``metrics``, ``logs`` or ``llm_spans``.
+        format: ``json`` (OTLP/JSON), ``binpb`` (OTLP protobuf) or ``jsonl`` (native LLM spans).
         size: bytes as stored (compressed).
         e_tag: the object store's ETag (None where the store has none).
         last_modified: the object's last-modified time (UTC).

@@ -23,7 +23,7 @@ import pyarrow as pa
 from . import sql
 
 MERGE_ORDER = ("trace_spans", "trace_events", "trace_links", "metrics", "metric_data_points", "logs")
-FINAL_TABLES = ("traces",) + MERGE_ORDER
+FINAL_TABLES = ("traces", "sessions") + MERGE_ORDER
 _UUID_COLUMNS = {"trace_id", "linked_trace_id", "metric_id", "point_id", "log_id"}
 _SCHEMA_LOCK = 0x6F62736572766174  # advisory lock key serializing DDL ("observat")
 
@@ -39,7 +39,8 @@ def lock_key(name: str) -> int:
 
 
 def ensure_schema(conn: adbc.Connection, schema: str) -> None:
-    """Create schema ``schema`` and apply ``sql/schema.sql`` in it (idempotent), then commit.
+    """Create schema ``schema`` and apply ``sql/schema.sql``, ``upgrade.sql`` and ``views.sql`` in it
+    (idempotent), then commit.
 
     Concurrent callers are serialized by an advisory lock, so parallel first runs do not race on DDL.
     ``schema`` must already be a validated identifier (see :func:`observatory_etl.config.validate_schema`).
@@ -48,8 +49,9 @@ def ensure_schema(conn: adbc.Connection, schema: str) -> None:
         cur.execute(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
         cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         cur.execute(f'SET search_path TO "{schema}", public')
-        for statement in sql.statements("schema"):
-            cur.execute(statement)
+        for name in ("schema", "upgrade", "views"):
+            for statement in sql.statements(name):
+                cur.execute(statement)
     conn.commit()
 
 
@@ -85,7 +87,7 @@ class PartitionLoad:
 
     On entering: sets ``search_path`` to ``schema``, takes ``pg_advisory_xact_lock`` for ``key`` (waiting for
     any other load of the same partition), and creates the staging tables. :meth:`chunk` stages and merges
-    one chunk; leaving the block without an exception runs the traces rollup and commits, with one it rolls
+    one chunk; leaving the block without an exception runs the traces and sessions rollups and commits, with one it rolls
     back, so a failed partition leaves the final tables exactly as they were.
     """
 
@@ -126,14 +128,30 @@ class PartitionLoad:
         stats.seconds["merge"] += time.perf_counter() - started
         stats.chunks += 1
 
+    def update_costs(self, costs: pl.DataFrame) -> int:
+        """Stage recomputed costs and write those that changed; their traces are rolled up at commit.
+
+        ``costs`` has columns trace_id (16-byte Binary), span_id (Int64), input_cost_usd, output_cost_usd,
+        total_cost_usd (Float64, USD) and cost_source (String). Returns the spans whose cost changed.
+        """
+        if not costs.height:
+            return 0
+        self._cur.adbc_ingest("stage_costs", to_arrow(costs), mode="append", temporary=True)
+        self._cur.execute(sql.statement("costs/update"))
+        changed = max(self._cur.rowcount, 0)
+        self._cur.execute(sql.statement("costs/touched_traces"))
+        self._cur.execute("TRUNCATE stage_costs")
+        return changed
+
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is not None:
                 self.conn.rollback()
                 return
             started = time.perf_counter()
-            self._cur.execute(sql.statement("merge/traces"))
-            self.stats.merged["traces"] += max(self._cur.rowcount, 0)
+            for table in ("traces", "sessions"):  # sessions roll up from the traces just recomputed
+                self._cur.execute(sql.statement(f"merge/{table}"))
+                self.stats.merged[table] += max(self._cur.rowcount, 0)
             self.stats.seconds["rollup"] += time.perf_counter() - started
             started = time.perf_counter()
             self.conn.commit()

@@ -11,7 +11,8 @@ Binary (16 bytes → uuid)      trace_id, linked_trace_id, metric_id, point_id, 
 Int64 (→ bigint)              span_id, parent_span_id, linked_span_id, duration_ns, count, zero_count
 Datetime(us, UTC)             start_time, end_time, time, observed_time (from ns; 0 → null)
 Int16 (→ smallint)            kind, status_code, severity_number, trace_flags, aggregation_temporality
-String holding JSON (→ jsonb) attributes, resource_attributes, scope_attributes, body, quantiles, exemplars
+String holding JSON (→ jsonb) attributes, resource_attributes, scope_attributes, body, quantiles, exemplars,
+                              input, output
 ============================  ================================================================
 
 Timestamps are truncated from OTLP nanoseconds to PostgreSQL's microseconds; ``duration_ns`` keeps the
@@ -41,6 +42,14 @@ RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "scope_version": pl.String, "start_time_unix_nano": pl.Int64, "end_time_unix_nano": pl.Int64,
         "status_code": pl.Int16, "status_message": pl.String, "attributes": _JSON,
         "resource_attributes": _JSON, "scope_attributes": _JSON,
+        # Canonical LLM columns (docs/llm-mapping.md); null on spans that are not GenAI spans.
+        "span_type": pl.String, "operation": pl.String, "provider": pl.String, "request_model": pl.String,
+        "response_model": pl.String, "input_tokens": pl.Int64, "output_tokens": pl.Int64,
+        "total_tokens": pl.Int64, "cache_read_input_tokens": pl.Int64, "cache_creation_input_tokens": pl.Int64,
+        "reasoning_tokens": pl.Int64, "input_cost_usd": pl.Float64, "output_cost_usd": pl.Float64,
+        "total_cost_usd": pl.Float64, "cost_source": pl.String, "latency_ms": pl.Float64, "ttft_ms": pl.Float64,
+        "finish_reasons": pl.List(pl.String), "session_id": pl.String, "user_id": pl.String,
+        "environment": pl.String, "input": _JSON, "output": _JSON,
     },
     "trace_events": {
         "trace_id": pl.Binary, "span_id": pl.Int64, "event_index": pl.Int32, "time_unix_nano": pl.Int64,

@@ -30,6 +30,9 @@ from typing import Any, Callable
 
 import orjson
 
+from .genai import LLM_COLUMNS, llm_columns
+from .pricing import PriceTable
+
 _TOP_KEY = {"traces": "resourceSpans", "metrics": "resourceMetrics", "logs": "resourceLogs"}
 _SCOPE_KEY = {"traces": "scopeSpans", "metrics": "scopeMetrics", "logs": "scopeLogs"}
 
@@ -37,7 +40,7 @@ _SCOPE_KEY = {"traces": "scopeSpans", "metrics": "scopeMetrics", "logs": "scopeL
 SPAN_COLUMNS = (
     "trace_id", "span_id", "parent_span_id", "trace_state", "name", "kind", "service_name",
     "scope_name", "scope_version", "start_time_unix_nano", "end_time_unix_nano", "status_code",
-    "status_message", "attributes", "resource_attributes", "scope_attributes",
+    "status_message", "attributes", "resource_attributes", "scope_attributes", *LLM_COLUMNS,
 )
 EVENT_COLUMNS = ("trace_id", "span_id", "event_index", "time_unix_nano", "name", "attributes")
 LINK_COLUMNS = (
@@ -81,20 +84,32 @@ class DecodeError(ValueError):
 
 
 class Columns:
-    """Column lists of the decoded rows, per table: ``columns[table][column] -> list``.
+    """Column lists of the decoded rows, per table: ``columns.tables[table][column] -> list``.
 
     ``rows`` counts the decoded records (spans + events + links + data points + logs) so callers can
-    cut the input into bounded chunks.
+    cut the input into bounded chunks. ``prices`` prices LLM spans that carry no cost (the packaged
+    table unless given).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, prices: PriceTable | None = None) -> None:
         self.tables: dict[str, dict[str, list]] = {
             table: {name: [] for name in names} for table, names in TABLE_COLUMNS.items()
         }
         self.rows = 0
+        self.prices = prices or PriceTable.load()
 
     def __len__(self) -> int:
         return self.rows
+
+    def mark(self) -> dict[str, int]:
+        """The current row count of every table, for :meth:`truncate`."""
+        return {table: len(cols[TABLE_COLUMNS[table][0]]) for table, cols in self.tables.items()}
+
+    def truncate(self, mark: dict[str, int]) -> None:
+        """Drop every row added since ``mark`` (including a half-appended record)."""
+        for table, cols in self.tables.items():
+            for values in cols.values():
+                del values[mark[table] :]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -274,7 +289,7 @@ def decode_file(signal: str, data: bytes, columns: Columns) -> int:
         DecodeError: malformed JSON or OTLP; the message locates the request and record.
     """
     decode = _DECODERS[signal]
-    marks = {table: len(cols[TABLE_COLUMNS[table][0]]) for table, cols in columns.tables.items()}
+    mark = columns.mark()
     added = 0
     try:
         for number, request in enumerate(parse_requests(data), start=1):
@@ -292,19 +307,16 @@ def decode_file(signal: str, data: bytes, columns: Columns) -> int:
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 raise DecodeError(f"request {number}: malformed OTLP ({type(exc).__name__}: {exc})") from None
     except DecodeError:
-        # Leave ``columns`` as it was: drop this file's rows, including a half-appended record.
-        for table, cols in columns.tables.items():
-            for values in cols.values():
-                del values[marks[table] :]
+        columns.truncate(mark)  # leave ``columns`` as it was
         raise
     columns.rows += added
     return added
 
 
-def _resource(resource_entry: dict) -> tuple[str, str | None]:
+def _resource(resource_entry: dict) -> tuple[str, str | None, dict]:
     attrs = attributes_dict((resource_entry.get("resource") or {}).get("attributes"))
     service = attrs.get("service.name")
-    return orjson.dumps(attrs).decode(), service if isinstance(service, str) else None
+    return orjson.dumps(attrs).decode(), service if isinstance(service, str) else None, attrs
 
 
 def _scopes(resource_entry: dict, key: str):
@@ -331,9 +343,11 @@ def _decode_traces(resource_spans: list, columns: Columns) -> int:
         spans["start_time_unix_nano"], spans["end_time_unix_nano"], spans["status_code"], spans["status_message"],
     )
     s_attrs, s_resource, s_scope_attrs = spans["attributes"], spans["resource_attributes"], spans["scope_attributes"]
+    s_llm = [spans[name] for name in LLM_COLUMNS]
+    prices = columns.prices
     added = 0
     for resource_entry in resource_spans:
-        resource_json, service = _resource(resource_entry)
+        resource_json, service, resource = _resource(resource_entry)
         for scope_entry, scope_name, scope_version, scope_json in _scopes(resource_entry, "scopeSpans"):
             for index, span in enumerate(scope_entry.get("spans") or ()):
                 try:
@@ -349,22 +363,32 @@ def _decode_traces(resource_spans: list, columns: Columns) -> int:
                     s_service.append(service)
                     s_scope.append(scope_name)
                     s_scope_version.append(scope_version)
-                    s_start.append(_int(span.get("startTimeUnixNano") or 0))
-                    s_end.append(_int(span.get("endTimeUnixNano") or 0))
+                    start_ns = _int(span.get("startTimeUnixNano") or 0)
+                    end_ns = _int(span.get("endTimeUnixNano") or 0)
+                    s_start.append(start_ns)
+                    s_end.append(end_ns)
                     s_code.append(int(status.get("code") or 0))
                     s_message.append(status.get("message") or None)
-                    s_attrs.append(attributes_json(span.get("attributes")))
+                    attrs = attributes_dict(span.get("attributes"))
+                    s_attrs.append(orjson.dumps(attrs).decode() if attrs else "{}")
                     s_resource.append(resource_json)
                     s_scope_attrs.append(scope_json)
                     added += 1
+                    span_events = []
                     for event_index, event in enumerate(span.get("events") or ()):
+                        event_time = _int(event.get("timeUnixNano") or 0)
+                        event_name = event.get("name") or ""
+                        event_attrs = attributes_dict(event.get("attributes"))
                         events["trace_id"].append(trace_id)
                         events["span_id"].append(span_id)
                         events["event_index"].append(event_index)
-                        events["time_unix_nano"].append(_int(event.get("timeUnixNano") or 0))
-                        events["name"].append(event.get("name") or "")
-                        events["attributes"].append(attributes_json(event.get("attributes")))
+                        events["time_unix_nano"].append(event_time)
+                        events["name"].append(event_name)
+                        events["attributes"].append(orjson.dumps(event_attrs).decode() if event_attrs else "{}")
+                        span_events.append((event_time, event_name, event_attrs))
                         added += 1
+                    for values, value in zip(s_llm, llm_columns(attrs, resource, span_events, start_ns, end_ns, prices)):
+                        values.append(value)
                     for link_index, link in enumerate(span.get("links") or ()):
                         links["trace_id"].append(trace_id)
                         links["span_id"].append(span_id)
@@ -388,7 +412,7 @@ def _decode_logs(resource_logs: list, columns: Columns) -> int:
     md5 = hashlib.md5
     added = 0
     for resource_entry in resource_logs:
-        resource_json, service = _resource(resource_entry)
+        resource_json, service, _ = _resource(resource_entry)
         for scope_entry, scope_name, scope_version, scope_json in _scopes(resource_entry, "scopeLogs"):
             # log_id = record_key(time, observed time, trace id, span id, flags, severity number, severity
             # text, body, event name, scope name, scope version, attributes, resource attributes), inlined.
@@ -458,7 +482,7 @@ def _decode_metrics(resource_metrics: list, columns: Columns) -> int:
     point_columns = [(name, points[name]) for name in POINT_COLUMNS]
     added = 0
     for resource_entry in resource_metrics:
-        resource_json, service = _resource(resource_entry)
+        resource_json, service, _ = _resource(resource_entry)
         for scope_entry, scope_name, scope_version, scope_json in _scopes(resource_entry, "scopeMetrics"):
             for metric in scope_entry.get("metrics") or ():
                 name = metric.get("name") or ""

@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from . import config, landing, load, normalize, otlp
+import polars as pl
+
+from . import config, landing, load, native, normalize, otlp, sql
+from .genai import resolve_cost
+from .pricing import PriceTable
 from .gc_pause import gc_paused
 
 
@@ -66,6 +70,7 @@ def load_hour(
     database_url: str,
     schema: str,
     chunk_rows: int = config.DEFAULT_CHUNK_ROWS,
+    prices: PriceTable | None = None,
     log: Callable[[str], None] | None = None,
 ) -> PartitionResult:
     """Load every telemetry file of one landing hour into the final tables; idempotent.
@@ -77,6 +82,7 @@ def load_hour(
         database_url: PostgreSQL libpq URI of the warehouse.
         schema: warehouse schema (validated identifier); created with its tables if missing.
         chunk_rows: decoded records per chunk (spans + events + links + data points + logs).
+        prices: prices LLM spans without a provided cost (default: the packaged price table).
         log: called with one progress line per chunk.
 
     Raises:
@@ -100,9 +106,10 @@ def load_hour(
         load.ensure_schema(conn, schema)
         with load.PartitionLoad(conn, schema, key) as partition, _ChunkLoader(partition, result, log) as loader:
             result.load = partition.stats
-            columns = otlp.Columns()
+            prices = prices or PriceTable.load()
+            columns = otlp.Columns(prices)
             for file in files:
-                if file.format != "json":
+                if file.format == "binpb":
                     raise landing.LandingError(
                         file.path, "OTLP protobuf (.binpb) files are not supported yet; use the otlp_json marshaler"
                     )
@@ -113,7 +120,10 @@ def load_hour(
                 started = time.perf_counter()
                 try:
                     with gc_paused():
-                        result.records[file.signal] += otlp.decode_file(file.signal, data, columns)
+                        if file.signal == "llm_spans":
+                            result.records[file.signal] += native.decode_file(data, columns)
+                        else:
+                            result.records[file.signal] += otlp.decode_file(file.signal, data, columns)
                 except otlp.DecodeError as exc:
                     raise landing.LandingError(file.path, str(exc)) from None
                 result.seconds["decode"] += time.perf_counter() - started
@@ -121,7 +131,7 @@ def load_hour(
                 del data
                 if len(columns) >= chunk_rows:
                     loader.submit(columns)
-                    columns = otlp.Columns()
+                    columns = otlp.Columns(prices)
             if len(columns):
                 loader.submit(columns)
     finally:
@@ -186,3 +196,58 @@ class _ChunkLoader:
                     pass
         finally:
             self._pool.shutdown(wait=True)
+
+
+@dataclass
+class CostResult:
+    """What a cost recomputation did: LLM spans priced by the table in the window, and spans changed."""
+
+    spans_considered: int
+    spans_changed: int
+    price_table_version: str
+
+
+def recompute_costs(
+    start: datetime,
+    end: datetime,
+    *,
+    database_url: str,
+    schema: str,
+    prices: PriceTable | None = None,
+) -> CostResult:
+    """Recompute the cost of every LLM span starting in [start, end) that has no provided cost.
+
+    Uses ``prices`` (the packaged price table unless given) exactly as the load does
+    (:func:`observatory_etl.genai.resolve_cost`), writes the spans whose cost changed, and rolls up their
+    traces and sessions, in one transaction. Running it twice changes nothing the second time.
+    """
+    prices = prices or PriceTable.load()
+    conn = load.connect(database_url)
+    try:
+        load.ensure_schema(conn, schema)
+        with load.PartitionLoad(conn, schema, f"costs:{start.isoformat()}:{end.isoformat()}") as partition:
+            with conn.cursor() as cur:
+                cur.execute(sql.statement("costs/select"), (start, end))
+                spans = pl.from_arrow(cur.fetch_arrow_table())
+            columns = {name: [] for name in ("input_cost_usd", "output_cost_usd", "total_cost_usd", "cost_source")}
+            for row in spans.iter_rows(named=True):
+                start_ns = int(row["start_time"].timestamp() * 1e9) if row["start_time"] else 0
+                costs = resolve_cost(
+                    None, None, None, prices, row["provider"], row["model"], start_ns, row["input_tokens"],
+                    row["output_tokens"], row["cache_read_input_tokens"], row["cache_creation_input_tokens"],
+                )
+                for values, value in zip(columns.values(), costs):
+                    values.append(value)
+            frame = pl.DataFrame(
+                {
+                    "trace_id": spans["trace_id"].cast(pl.Binary) if spans.height else pl.Series([], dtype=pl.Binary),
+                    "span_id": spans["span_id"] if spans.height else pl.Series([], dtype=pl.Int64),
+                    **columns,
+                },
+                schema_overrides={"input_cost_usd": pl.Float64, "output_cost_usd": pl.Float64,
+                                  "total_cost_usd": pl.Float64, "cost_source": pl.String},
+            )
+            changed = partition.update_costs(frame)
+    finally:
+        conn.close()
+    return CostResult(spans_considered=spans.height, spans_changed=changed, price_table_version=prices.version)

@@ -28,7 +28,29 @@ CREATE TABLE IF NOT EXISTS traces (
     end_time        timestamptz,          -- latest span end
     duration_ns     bigint,               -- end_time - start_time, in ns (µs resolution)
     span_count      integer NOT NULL,
-    error_count     integer NOT NULL      -- spans with status_code = 2 (ERROR)
+    error_count     integer NOT NULL,     -- spans with status_code = 2 (ERROR)
+    llm_call_count  integer NOT NULL,     -- spans of span_type GENERATION or EMBEDDING
+    input_tokens    bigint,               -- sums over the trace's LLM spans
+    output_tokens   bigint,
+    total_tokens    bigint,
+    total_cost_usd  double precision,
+    session_id      text,                 -- of the earliest span that has one
+    user_id         text
+);
+CREATE INDEX IF NOT EXISTS traces_session_id_idx ON traces (session_id) WHERE session_id IS NOT NULL;
+
+-- One row per session, recomputed from traces for every session a load touches.
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id      text PRIMARY KEY,
+    user_id         text,                 -- of the earliest trace that has one
+    first_seen      timestamptz,
+    last_seen       timestamptz,
+    trace_count     integer NOT NULL,
+    llm_call_count  integer NOT NULL,
+    input_tokens    bigint,
+    output_tokens   bigint,
+    total_tokens    bigint,
+    total_cost_usd  double precision
 );
 
 CREATE TABLE IF NOT EXISTS trace_spans (
@@ -49,6 +71,30 @@ CREATE TABLE IF NOT EXISTS trace_spans (
     attributes          jsonb NOT NULL,
     resource_attributes jsonb NOT NULL,
     scope_attributes    jsonb NOT NULL,
+    -- Canonical LLM columns, NULL on spans that are not GenAI spans (docs/llm-mapping.md).
+    span_type                   text,   -- GENERATION | EMBEDDING | AGENT | TOOL | RETRIEVER | RERANKER | CHAIN | GUARDRAIL | EVALUATOR | SPAN
+    operation                   text,   -- gen_ai.operation.name (chat, embeddings, execute_tool, …)
+    provider                    text,
+    request_model               text,
+    response_model              text,
+    input_tokens                bigint, -- includes cached input tokens
+    output_tokens               bigint, -- includes reasoning tokens
+    total_tokens                bigint,
+    cache_read_input_tokens     bigint,
+    cache_creation_input_tokens bigint,
+    reasoning_tokens            bigint,
+    input_cost_usd              double precision,
+    output_cost_usd             double precision,
+    total_cost_usd              double precision,
+    cost_source                 text,   -- provided | computed
+    latency_ms                  double precision,
+    ttft_ms                     double precision, -- time to first token
+    finish_reasons              text[],
+    session_id                  text,
+    user_id                     text,
+    environment                 text,
+    input                       jsonb,  -- prompt messages
+    output                      jsonb,  -- completion messages
     PRIMARY KEY (trace_id, span_id)
 );
 CREATE INDEX IF NOT EXISTS trace_spans_start_time_brin ON trace_spans USING brin (start_time);

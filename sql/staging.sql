@@ -6,7 +6,12 @@ CREATE TEMP TABLE stage_trace_spans (
     trace_id uuid, span_id bigint, parent_span_id bigint, trace_state text, name text, kind smallint,
     service_name text, scope_name text, scope_version text, start_time timestamptz, end_time timestamptz,
     duration_ns bigint, status_code smallint, status_message text, attributes text,
-    resource_attributes text, scope_attributes text
+    resource_attributes text, scope_attributes text, span_type text, operation text, provider text,
+    request_model text, response_model text, input_tokens bigint, output_tokens bigint, total_tokens bigint,
+    cache_read_input_tokens bigint, cache_creation_input_tokens bigint, reasoning_tokens bigint,
+    input_cost_usd double precision, output_cost_usd double precision, total_cost_usd double precision,
+    cost_source text, latency_ms double precision, ttft_ms double precision, finish_reasons text[],
+    session_id text, user_id text, environment text, input text, output text
 ) ON COMMIT DROP;
 
 CREATE TEMP TABLE stage_trace_events (
@@ -41,3 +46,9 @@ CREATE TEMP TABLE stage_logs (
 
 -- Every trace_id a load has staged; the traces rollup recomputes exactly these.
 CREATE TEMP TABLE touched_traces (trace_id uuid PRIMARY KEY) ON COMMIT DROP;
+
+-- Recomputed LLM costs (the recompute_costs job), applied by costs/update.sql.
+CREATE TEMP TABLE stage_costs (
+    trace_id uuid, span_id bigint, input_cost_usd double precision, output_cost_usd double precision,
+    total_cost_usd double precision, cost_source text
+) ON COMMIT DROP;

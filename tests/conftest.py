@@ -24,6 +24,7 @@ HOUR = datetime(2026, 11, 1, 0, tzinfo=timezone.utc)
 # Primary keys, used to read whole tables in a stable order.
 ORDER_BY = {
     "traces": "trace_id",
+    "sessions": "session_id",
     "trace_spans": "trace_id, span_id",
     "trace_events": "trace_id, span_id, event_index",
     "trace_links": "trace_id, span_id, link_index",

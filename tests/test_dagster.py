@@ -38,7 +38,7 @@ def test_definitions_load():
     job = defs.resolve_job_def("load_telemetry")
     assert job.partitions_def.get_partition_key_for_timestamp(HOUR.timestamp()) == KEY
     assert {key.to_user_string() for key in defs.resolve_all_asset_keys()} == {
-        "traces", "trace_spans", "trace_events", "trace_links", "metrics", "metric_data_points", "logs",
+        "traces", "sessions", "trace_spans", "trace_events", "trace_links", "metrics", "metric_data_points", "logs",
     }
 
 

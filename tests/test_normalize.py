@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from observatory_etl import normalize, otlp
+from observatory_etl.genai import LLM_COLUMNS
 from observatory_etl.otlp import Columns
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "otlp"
@@ -20,6 +21,9 @@ UTC = timezone.utc
 TS = pl.Datetime("us", "UTC")
 TRACE_HEX = "5b8efff798038103d269b633813fc60c"
 
+# A span without GenAI attributes has every canonical LLM column null.
+NO_LLM = dict.fromkeys(LLM_COLUMNS)
+
 # The exact frame schema of every table, written out by hand (order matters).
 EXPECTED_SCHEMAS = {
     "trace_spans": [
@@ -28,6 +32,14 @@ EXPECTED_SCHEMAS = {
         ("scope_version", pl.String), ("start_time", TS), ("end_time", TS), ("duration_ns", pl.Int64),
         ("status_code", pl.Int16), ("status_message", pl.String), ("attributes", pl.String),
         ("resource_attributes", pl.String), ("scope_attributes", pl.String),
+        # canonical LLM columns (docs/llm-mapping.md)
+        ("span_type", pl.String), ("operation", pl.String), ("provider", pl.String), ("request_model", pl.String),
+        ("response_model", pl.String), ("input_tokens", pl.Int64), ("output_tokens", pl.Int64),
+        ("total_tokens", pl.Int64), ("cache_read_input_tokens", pl.Int64), ("cache_creation_input_tokens", pl.Int64),
+        ("reasoning_tokens", pl.Int64), ("input_cost_usd", pl.Float64), ("output_cost_usd", pl.Float64),
+        ("total_cost_usd", pl.Float64), ("cost_source", pl.String), ("latency_ms", pl.Float64),
+        ("ttft_ms", pl.Float64), ("finish_reasons", pl.List(pl.String)), ("session_id", pl.String),
+        ("user_id", pl.String), ("environment", pl.String), ("input", pl.String), ("output", pl.String),
     ],
     "trace_events": [
         ("trace_id", pl.Binary), ("span_id", pl.Int64), ("event_index", pl.Int32), ("time", TS), ("name", pl.String),
@@ -309,6 +321,7 @@ def test_official_examples_frames():
             "duration_ns": 1_000_000_000, "status_code": 0, "status_message": None,
             "attributes": '{"my.span.attr":"some value"}', "resource_attributes": '{"service.name":"my.service"}',
             "scope_attributes": '{"my.scope.attribute":"some scope attribute"}',
+            **NO_LLM,
         }
     ]
     log = frames["logs"].row(0, named=True)

@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 from observatory_etl import otlp
+from observatory_etl.genai import LLM_COLUMNS
 from observatory_etl.otlp import Columns, DecodeError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "otlp"
@@ -31,6 +32,7 @@ PARENT_INT = -1233533854170369677
 
 RESOURCE_JSON = '{"service.name":"my.service"}'
 SCOPE_JSON = '{"my.scope.attribute":"some scope attribute"}'
+NO_LLM = dict.fromkeys(LLM_COLUMNS)  # a span without GenAI attributes has every canonical LLM column null
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -718,14 +720,14 @@ def test_span_columns_events_and_links():
             "scope_name": "lib", "scope_version": "2.0", "start_time_unix_nano": 1700000000000000000,
             "end_time_unix_nano": 1700000001000000000, "status_code": 2, "status_message": "boom",
             "attributes": '{"http.method":"GET","retries":2}', "resource_attributes": '{"service.name":"svc"}',
-            "scope_attributes": '{"sa":"x"}',
+            "scope_attributes": '{"sa":"x"}', **NO_LLM,
         },
         {
             "trace_id": bytes.fromhex(TRACE_HEX), "span_id": 2, "parent_span_id": None, "trace_state": None,
             "name": "", "kind": 0, "service_name": "svc", "scope_name": "lib", "scope_version": "2.0",
             "start_time_unix_nano": 1700000000000000000, "end_time_unix_nano": 1700000001000000000,
             "status_code": 0, "status_message": None, "attributes": "{}",
-            "resource_attributes": '{"service.name":"svc"}', "scope_attributes": '{"sa":"x"}',
+            "resource_attributes": '{"service.name":"svc"}', "scope_attributes": '{"sa":"x"}', **NO_LLM,
         },
     ]
     assert rows(columns, "trace_events") == [
@@ -1054,7 +1056,7 @@ def test_official_trace_example():
             "status_message": None,
             "attributes": '{"my.span.attr":"some value"}',
             "resource_attributes": RESOURCE_JSON,
-            "scope_attributes": SCOPE_JSON,
+            "scope_attributes": SCOPE_JSON, **NO_LLM,
         }
     ]
     assert rows(columns, "trace_events") == [] and rows(columns, "trace_links") == []

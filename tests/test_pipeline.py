@@ -37,9 +37,9 @@ def test_official_examples_reach_every_column(landing, database_url, schema, fix
     land_official(landing, fixtures_dir)
     result = run(HOUR, landing, database_url, schema)
 
-    assert result.files == {"traces": 1, "metrics": 1, "logs": 1}
+    assert result.files == {"traces": 1, "metrics": 1, "logs": 1, "llm_spans": 0}
     assert result.load.merged == {
-        "traces": 1, "trace_spans": 1, "trace_events": 0, "trace_links": 0, "metrics": 3,
+        "traces": 1, "sessions": 0, "trace_spans": 1, "trace_events": 0, "trace_links": 0, "metrics": 3,
         "metric_data_points": 3, "logs": 1,
     }
     trace_id = uuid.UUID("5b8efff798038103d269b633813fc60c")
@@ -48,7 +48,10 @@ def test_official_examples_reach_every_column(landing, database_url, schema, fix
     scope_attrs = {"my.scope.attribute": "some scope attribute"}
 
     [trace] = query(database_url, f'SELECT * FROM "{schema}".traces')
-    assert trace == (trace_id, "my.service", "I'm a server span", t0, t0 + timedelta(seconds=1), 1_000_000_000, 1, 0)
+    assert trace == (
+        trace_id, "my.service", "I'm a server span", t0, t0 + timedelta(seconds=1), 1_000_000_000, 1, 0,
+        0, None, None, None, None, None, None,  # no LLM spans: no calls, tokens, cost, session or user
+    )
 
     [span] = query(database_url, f'SELECT * FROM "{schema}".trace_spans')
     assert span[:15] == (
@@ -59,6 +62,7 @@ def test_official_examples_reach_every_column(landing, database_url, schema, fix
     assert json.loads(span[14]) == {"my.span.attr": "some value"}
     assert json.loads(span[15]) == resource
     assert json.loads(span[16]) == scope_attrs
+    assert span[17:] == (None,) * 23  # not a GenAI span: every canonical LLM column is NULL
     # The hex helpers give back the ids as the examples wrote them (lower case).
     assert query(
         database_url,
@@ -177,7 +181,8 @@ def test_trace_split_across_hours(landing, database_url, schema, root_first):
 
     start = datetime.fromtimestamp(T, UTC)
     assert query(database_url, f'SELECT * FROM "{schema}".traces') == [
-        (uuid.UUID(TRACE), "agent", "invoke_agent planner", start, start + timedelta(seconds=45), 45_000_000_000, 3, 1)
+        (uuid.UUID(TRACE), "agent", "invoke_agent planner", start, start + timedelta(seconds=45), 45_000_000_000, 3, 1,
+         0, None, None, None, None, None, None)
     ]
     # Loading either hour again leaves the rollup as it is.
     before = snapshot(database_url, schema)

@@ -2,10 +2,17 @@
 INSERT INTO trace_spans (
     trace_id, span_id, parent_span_id, trace_state, name, kind, service_name, scope_name, scope_version,
     start_time, end_time, duration_ns, status_code, status_message, attributes, resource_attributes,
-    scope_attributes
+    scope_attributes, span_type, operation, provider, request_model, response_model, input_tokens,
+    output_tokens, total_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+    input_cost_usd, output_cost_usd, total_cost_usd, cost_source, latency_ms, ttft_ms, finish_reasons,
+    session_id, user_id, environment, input, output
 )
 SELECT trace_id, span_id, parent_span_id, trace_state, name, kind, service_name, scope_name, scope_version,
        start_time, end_time, duration_ns, status_code, status_message, attributes::jsonb,
-       resource_attributes::jsonb, scope_attributes::jsonb
+       resource_attributes::jsonb, scope_attributes::jsonb, span_type, operation, provider, request_model,
+       response_model, input_tokens, output_tokens, total_tokens, cache_read_input_tokens,
+       cache_creation_input_tokens, reasoning_tokens, input_cost_usd, output_cost_usd, total_cost_usd,
+       cost_source, latency_ms, ttft_ms, finish_reasons, session_id, user_id, environment, input::jsonb,
+       output::jsonb
 FROM stage_trace_spans
 ON CONFLICT (trace_id, span_id) DO NOTHING

@@ -1,7 +1,8 @@
 -- Recompute the traces row of every touched trace from all of its spans (whatever hour they came in).
 -- Rows whose values are unchanged are not written, so a rerun changes nothing.
 INSERT INTO traces (
-    trace_id, service_name, root_span_name, start_time, end_time, duration_ns, span_count, error_count
+    trace_id, service_name, root_span_name, start_time, end_time, duration_ns, span_count, error_count,
+    llm_call_count, input_tokens, output_tokens, total_tokens, total_cost_usd, session_id, user_id
 )
 SELECT s.trace_id,
        (array_agg(s.service_name ORDER BY s.parent_span_id IS NOT NULL, s.start_time, s.span_id))[1],
@@ -10,7 +11,15 @@ SELECT s.trace_id,
        max(s.end_time),
        (extract(epoch FROM max(s.end_time) - min(s.start_time)) * 1000000000)::bigint,
        count(*),
-       count(*) FILTER (WHERE s.status_code = 2)
+       count(*) FILTER (WHERE s.status_code = 2),
+       count(*) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
+       sum(s.input_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
+       sum(s.output_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
+       sum(s.total_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
+       -- summed as numeric: exact and independent of row order, so a rerun computes the same value
+       sum(s.total_cost_usd::numeric) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING'))::double precision,
+       (array_agg(s.session_id ORDER BY s.start_time, s.span_id) FILTER (WHERE s.session_id IS NOT NULL))[1],
+       (array_agg(s.user_id ORDER BY s.start_time, s.span_id) FILTER (WHERE s.user_id IS NOT NULL))[1]
 FROM touched_traces t
 JOIN trace_spans s USING (trace_id)
 GROUP BY s.trace_id
@@ -21,9 +30,19 @@ ON CONFLICT (trace_id) DO UPDATE SET
     end_time = EXCLUDED.end_time,
     duration_ns = EXCLUDED.duration_ns,
     span_count = EXCLUDED.span_count,
-    error_count = EXCLUDED.error_count
-WHERE (traces.service_name, traces.root_span_name, traces.start_time, traces.end_time,
-       traces.duration_ns, traces.span_count, traces.error_count)
+    error_count = EXCLUDED.error_count,
+    llm_call_count = EXCLUDED.llm_call_count,
+    input_tokens = EXCLUDED.input_tokens,
+    output_tokens = EXCLUDED.output_tokens,
+    total_tokens = EXCLUDED.total_tokens,
+    total_cost_usd = EXCLUDED.total_cost_usd,
+    session_id = EXCLUDED.session_id,
+    user_id = EXCLUDED.user_id
+WHERE (traces.service_name, traces.root_span_name, traces.start_time, traces.end_time, traces.duration_ns,
+       traces.span_count, traces.error_count, traces.llm_call_count, traces.input_tokens, traces.output_tokens,
+       traces.total_tokens, traces.total_cost_usd, traces.session_id, traces.user_id)
       IS DISTINCT FROM
       (EXCLUDED.service_name, EXCLUDED.root_span_name, EXCLUDED.start_time, EXCLUDED.end_time,
-       EXCLUDED.duration_ns, EXCLUDED.span_count, EXCLUDED.error_count)
+       EXCLUDED.duration_ns, EXCLUDED.span_count, EXCLUDED.error_count, EXCLUDED.llm_call_count,
+       EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.total_tokens, EXCLUDED.total_cost_usd,
+       EXCLUDED.session_id, EXCLUDED.user_id)

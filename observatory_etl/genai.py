@@ -1,0 +1,294 @@
+"""Canonical LLM columns from the GenAI attribute dialects of a span.
+
+The contract — which attribute feeds which column, the precedence between dialects, and the token
+convention — is docs/llm-mapping.md. Sources: OpenTelemetry GenAI semantic conventions v1.26 through
+v1.37+ (``gen_ai.*``), OpenLLMetry (``traceloop.*``, ``gen_ai.prompt.{i}.*``, ``llm.usage.*``) and
+OpenInference (``openinference.span.kind``, ``llm.*``, ``input.value``, ``session.id``).
+
+:func:`llm_columns` is called by the OTLP decoder for every span with the span's attributes as a dict,
+so it must stay cheap for spans that are not GenAI spans (:func:`is_genai` is a key-prefix scan).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from .pricing import PriceTable
+
+LLM_COLUMNS = (
+    "span_type", "operation", "provider", "request_model", "response_model", "input_tokens",
+    "output_tokens", "total_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+    "reasoning_tokens", "input_cost_usd", "output_cost_usd", "total_cost_usd", "cost_source", "latency_ms",
+    "ttft_ms", "finish_reasons", "session_id", "user_id", "environment", "input", "output",
+)
+NOT_LLM = (None,) * len(LLM_COLUMNS)
+
+_PREFIXES = ("gen_ai.", "llm.", "openinference.", "traceloop.")
+
+_OPENINFERENCE_KINDS = {
+    "LLM": "GENERATION", "EMBEDDING": "EMBEDDING", "CHAIN": "CHAIN", "RETRIEVER": "RETRIEVER",
+    "RERANKER": "RERANKER", "TOOL": "TOOL", "AGENT": "AGENT", "GUARDRAIL": "GUARDRAIL", "EVALUATOR": "EVALUATOR",
+}
+_OPERATIONS = {
+    "chat": "GENERATION", "text_completion": "GENERATION", "generate_content": "GENERATION",
+    "embeddings": "EMBEDDING", "execute_tool": "TOOL", "invoke_agent": "AGENT", "create_agent": "AGENT",
+    "retrieval": "RETRIEVER",
+}
+_REQUEST_TYPES = {"chat": "GENERATION", "completion": "GENERATION", "embedding": "EMBEDDING", "rerank": "RERANKER"}
+_TRACELOOP_KINDS = {"workflow": "CHAIN", "task": "CHAIN", "agent": "AGENT", "tool": "TOOL"}
+_TTFT_EVENTS = ("First Token Stream Event", "gen_ai.content.completion.chunk")
+_INDEXED = {
+    "openllmetry_input": re.compile(r"^gen_ai\.prompt\.(\d+)\.(.+)$"),
+    "openllmetry_output": re.compile(r"^gen_ai\.completion\.(\d+)\.(.+)$"),
+    "openinference_input": re.compile(r"^llm\.input_messages\.(\d+)\.message\.(.+)$"),
+    "openinference_output": re.compile(r"^llm\.output_messages\.(\d+)\.message\.(.+)$"),
+}
+
+
+def is_genai(attributes: dict) -> bool:
+    """Whether a span's attributes hold any GenAI dialect key (``gen_ai.``, ``llm.``, ``openinference.``, ``traceloop.``)."""
+    for key in attributes:
+        if key.startswith(_PREFIXES):
+            return True
+    return False
+
+
+def _first(attributes: dict, *keys: str) -> Any:
+    for key in keys:
+        value = attributes.get(key)
+        if value is not None and value != "" and value != []:
+            return value
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _count(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_value(value: Any) -> Any:
+    """Parse JSON text (the way messages arrive as string attributes); other values pass through."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _indexed(attributes: dict, pattern: re.Pattern) -> list[dict] | None:
+    """Collect ``prefix.{i}.rest`` attributes into one dict per index, in index order."""
+    rows: dict[int, dict] = {}
+    for key, value in attributes.items():
+        match = pattern.match(key)
+        if match:
+            rows.setdefault(int(match[1]), {})[match[2]] = value
+    return [rows[i] for i in sorted(rows)] or None
+
+
+def _invocation_model(attributes: dict) -> str | None:
+    raw = attributes.get("llm.invocation_parameters")
+    params = _json_value(raw) if raw is not None else None
+    return _text(params.get("model")) if isinstance(params, dict) else None
+
+
+def span_type(attributes: dict) -> str:
+    """The canonical span type (GENERATION, EMBEDDING, AGENT, TOOL, RETRIEVER, RERANKER, CHAIN, GUARDRAIL,
+    EVALUATOR or SPAN) by the precedence of docs/llm-mapping.md."""
+    kind = attributes.get("openinference.span.kind")
+    if kind:
+        return _OPENINFERENCE_KINDS.get(str(kind).upper(), "SPAN")
+    for key, table in (
+        ("gen_ai.operation.name", _OPERATIONS),
+        ("llm.request.type", _REQUEST_TYPES),
+        ("traceloop.span.kind", _TRACELOOP_KINDS),
+    ):
+        value = attributes.get(key)
+        if value and str(value).lower() in table:
+            return table[str(value).lower()]
+    if _first(attributes, "gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
+              "gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "embedding.model_name") or (
+        _invocation_model(attributes)
+    ):
+        return "GENERATION"
+    return "SPAN"
+
+
+def llm_columns(
+    attributes: dict,
+    resource: dict,
+    events: list[tuple[int, str, dict]],
+    start_ns: int,
+    end_ns: int,
+    prices: PriceTable,
+) -> tuple:
+    """The canonical LLM columns of one span, in :data:`LLM_COLUMNS` order (all None if not a GenAI span).
+
+    Args:
+        attributes: the span's attributes as ``{key: value}`` (see ``otlp.attributes_dict``).
+        resource: the resource's attributes (for ``deployment.environment``).
+        events: the span's events as ``(time ns, name, attributes)``.
+        start_ns, end_ns: span start and end, ns since the epoch.
+        prices: the price table for spans that carry no cost.
+
+    Returns a tuple of: span_type, operation, provider (lower case), request_model, response_model,
+    input/output/total/cache-read/cache-creation/reasoning tokens (int), input/output/total cost (USD),
+    cost_source (``provided`` | ``computed`` | None), latency_ms, ttft_ms (ms), finish_reasons (list of
+    str), session_id, user_id, environment, input and output (JSON text).
+    """
+    if not is_genai(attributes):
+        return NOT_LLM
+    a = attributes
+    provider = _text(_first(a, "gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"))
+    provider = provider.lower() if provider else None
+    request_model = _text(_first(a, "gen_ai.request.model")) or _invocation_model(a) or _text(
+        _first(a, "llm.model_name", "embedding.model_name")
+    )
+    response_model = _text(_first(a, "gen_ai.response.model", "llm.model_name", "embedding.model_name"))
+
+    input_tokens = _count(_first(a, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"))
+    output_tokens = _count(_first(a, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"))
+    total_tokens = _count(_first(a, "gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"))
+    if total_tokens is None and (input_tokens is not None or output_tokens is not None):
+        total_tokens = (input_tokens or 0) + (output_tokens or 0)
+    cache_read = _count(_first(a, "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+                               "llm.token_count.prompt_details.cache_read"))
+    cache_creation = _count(_first(a, "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
+                                   "llm.token_count.prompt_details.cache_write"))
+    reasoning = _count(_first(a, "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
+                              "llm.token_count.completion_details.reasoning"))
+
+    input_cost = _number(a.get("llm.cost.prompt"))
+    output_cost = _number(a.get("llm.cost.completion"))
+    total_cost = _number(a.get("llm.cost.total"))
+    costs = resolve_cost(
+        input_cost, output_cost, total_cost, prices, provider, response_model or request_model, start_ns,
+        input_tokens, output_tokens, cache_read, cache_creation,
+    )
+
+    ttft_s = _number(_first(a, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"))
+    ttft_ms = ttft_s * 1000.0 if ttft_s is not None else None
+    if ttft_ms is None:
+        ttft_ms = next(((t - start_ns) / 1e6 for t, name, _ in events if name in _TTFT_EVENTS and t), None)
+
+    finish = _first(a, "gen_ai.response.finish_reasons")
+    if isinstance(finish, str):
+        finish = [finish]
+    if not finish:
+        completions = _indexed(a, _INDEXED["openllmetry_output"])
+        finish = [str(c["finish_reason"]) for c in completions or () if c.get("finish_reason")] or None
+    else:
+        finish = [str(f) for f in finish]
+
+    session_id = _text(_first(a, "gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
+                              "traceloop.association.properties.conversation_id"))
+    user_id = _text(_first(a, "user.id", "enduser.id", "traceloop.association.properties.user_id"))
+    environment = _text(
+        _first(a, "deployment.environment.name", "deployment.environment")
+        or _first(resource, "deployment.environment.name", "deployment.environment")
+        or _first(a, "traceloop.association.properties.environment")
+    )
+    return (
+        span_type(a),
+        _text(_first(a, "gen_ai.operation.name", "llm.request.type")),
+        provider,
+        request_model,
+        response_model,
+        input_tokens,
+        output_tokens,
+        total_tokens,
+        cache_read,
+        cache_creation,
+        reasoning,
+        *costs,
+        (end_ns - start_ns) / 1e6 if start_ns and end_ns else None,
+        ttft_ms,
+        finish,
+        session_id,
+        user_id,
+        environment,
+        _dump(_messages(a, events, "input")),
+        _dump(_messages(a, events, "output")),
+    )
+
+
+def resolve_cost(
+    input_cost: float | None,
+    output_cost: float | None,
+    total_cost: float | None,
+    prices: PriceTable,
+    provider: str | None,
+    model: str | None,
+    start_ns: int,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cache_read: int | None,
+    cache_creation: int | None,
+) -> tuple:
+    """``(input_cost_usd, output_cost_usd, total_cost_usd, cost_source)``: provided costs win (a missing
+    total is the sum of the parts); else the price table's cost at the span's start; else all None."""
+    if input_cost is not None or output_cost is not None or total_cost is not None:
+        if total_cost is None:
+            total_cost = (input_cost or 0.0) + (output_cost or 0.0)
+        return input_cost, output_cost, total_cost, "provided"
+    if model is None or (input_tokens is None and output_tokens is None):
+        return None, None, None, None
+    at = datetime.fromtimestamp(start_ns / 1e9, timezone.utc) if start_ns else None
+    cost = prices.cost(
+        provider, model, at, input_tokens=input_tokens, output_tokens=output_tokens,
+        cache_read_input_tokens=cache_read, cache_creation_input_tokens=cache_creation,
+    )
+    if cost is None:
+        return None, None, None, None
+    return cost.input, cost.output, cost.total, "computed"
+
+
+def _messages(a: dict, events: list[tuple[int, str, dict]], side: str) -> Any:
+    if side == "input":
+        value = a.get("gen_ai.input.messages")
+        indexed = ("openllmetry_input", "openinference_input")
+        plain, mime, event_name, event_key = "input.value", "input.mime_type", "gen_ai.content.prompt", "gen_ai.prompt"
+    else:
+        value = a.get("gen_ai.output.messages")
+        indexed = ("openllmetry_output", "openinference_output")
+        plain, mime, event_name, event_key = "output.value", "output.mime_type", "gen_ai.content.completion", "gen_ai.completion"
+    if value is not None and value != "" and value != []:
+        return _json_value(value)
+    for name in indexed:
+        rows = _indexed(a, _INDEXED[name])
+        if rows:
+            return rows
+    value = a.get(plain)
+    if value is not None and value != "":
+        return _json_value(value) if str(a.get(mime, "")).lower() == "application/json" else value
+    for _, name, event_attributes in events:
+        if name == event_name and event_key in event_attributes:
+            return _json_value(event_attributes[event_key])
+    return None
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
