@@ -2,12 +2,12 @@
 -- GENERATION or EMBEDDING; a call without its own user or session id takes its trace's (traces rollup).
 -- Views are dropped and created again on every load's DDL step, so a changed column type applies.
 
--- Per model and hour (of the call's start): calls, errors, tokens, cost, latency and time to first token.
+-- Per requested model and hour (of the call's start): calls, errors, tokens, cost, latency and time to first token.
 DROP VIEW IF EXISTS llm_usage_hourly;
 CREATE VIEW llm_usage_hourly AS
 SELECT date_trunc('hour', s.start_time)                                AS hour,
        s.provider,
-       coalesce(s.response_model, s.request_model)                     AS model,
+       coalesce(s.request_model, s.response_model)                     AS model,  -- as asked: failed calls have no response model
        count(*)                                                        AS calls,
        count(*) FILTER (WHERE s.status_code = 2)                       AS errors,
        sum(s.input_tokens)::bigint                                     AS input_tokens,

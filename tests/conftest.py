@@ -52,13 +52,7 @@ def database_url() -> str:
 def schema(database_url) -> str:
     name = f"test_{uuid.uuid4().hex[:12]}"
     yield name
-    conn = load.connect(database_url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        conn.commit()
-    finally:
-        conn.close()
+    execute(database_url, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 @pytest.fixture
@@ -91,6 +85,17 @@ def query(database_url: str, sql: str) -> list[tuple]:
         with conn.cursor() as cur:
             cur.execute(sql)
             return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def execute(database_url: str, sql: str) -> None:
+    """Run one statement on a fresh connection and commit."""
+    conn = load.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+        conn.commit()
     finally:
         conn.close()
 

@@ -15,7 +15,7 @@ from observatory_etl import synth
 from observatory_etl.assets import telemetry_tables
 from observatory_etl.definitions import defs
 from observatory_etl.resources import LandingResource, WarehouseResource
-from tests.conftest import HOUR, ROOT, counts, query, snapshot
+from tests.conftest import HOUR, ROOT, counts, execute, query, snapshot
 
 KEY = "2026-11-01-00:00"
 
@@ -132,3 +132,31 @@ def test_cli_help_explains_commands():
     ).stdout
     for word in ("synth", "demo", "ui", "OBSERVATORY_DATABASE_URL", "dagster asset materialize"):
         assert word in out
+
+
+def test_recompute_costs_job(landing, database_url, schema):
+    """The maintenance job, run as a real Dagster run for one partition, restores computed costs."""
+    from observatory_etl.jobs import recompute_costs
+
+    synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=30, seed=5)
+    dg.materialize([telemetry_tables], partition_key=KEY, resources=resources(landing, database_url, schema))
+    computed = f"""SELECT count(*) FROM "{schema}".trace_spans WHERE cost_source = 'computed'
+                   AND start_time >= '2026-11-01T00:00Z' AND start_time < '2026-11-01T01:00Z'"""
+    [(priced,)] = query(database_url, computed)
+    assert priced > 0
+    before = snapshot(database_url, schema)
+    # Corrupt every computed cost in the hour, as a stale price table would have left them.
+    execute(database_url, f"""UPDATE "{schema}".trace_spans SET total_cost_usd = total_cost_usd + 1
+                                   WHERE cost_source = 'computed' AND start_time >= '2026-11-01T00:00Z'
+                                   AND start_time < '2026-11-01T01:00Z'""")
+
+    result = recompute_costs.execute_in_process(
+        partition_key=KEY, resources={"warehouse": WarehouseResource(database_url=database_url, schema_name=schema)}
+    )
+
+    assert result.success
+    [output] = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    metadata = output.event_specific_data.metadata
+    assert metadata["spans_changed"].value == priced
+    assert metadata["spans_considered"].value >= priced
+    assert snapshot(database_url, schema) == before  # spans, traces and sessions back to the priced values

@@ -13,7 +13,7 @@ import zstandard
 
 from observatory_etl import landing as landing_mod
 from observatory_etl import pipeline
-from tests.conftest import HOUR, counts, land, query, snapshot
+from tests.conftest import HOUR, counts, execute, land, query, snapshot
 
 UTC = timezone.utc
 
@@ -234,19 +234,8 @@ def test_chunks_give_the_same_tables_as_one_batch(landing, database_url, schema,
         assert whole.load.chunks == 1
         assert snapshot(database_url, other) == chunked_tables
     finally:
-        query_commit(database_url, f'DROP SCHEMA IF EXISTS "{other}" CASCADE')
+        execute(database_url, f'DROP SCHEMA IF EXISTS "{other}" CASCADE')
 
-
-def query_commit(database_url, sql):
-    from observatory_etl import load
-
-    conn = load.connect(database_url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def test_empty_hour_loads_nothing(landing, database_url, schema):
