@@ -1,14 +1,17 @@
 """The Dagster assets: the final tables, loaded together one landing hour at a time.
 
-``telemetry_tables`` is one multi-asset over the seven final tables because they are merged in one
-transaction: a partition either lands in all of them or in none. Each materialization reports files
+``telemetry_tables`` is one multi-asset over the eight final tables because they are merged in one
+transaction: an hour either lands in all of them or in none. A run covers one partition or, in a
+backfill, a range of up to 24 (each hour its own transaction). Each materialization reports files
 read, rows per table, and seconds and rows/s per stage as metadata.
 """
 
+from datetime import timedelta
 
 import dagster as dg
 
 from . import load, pipeline
+from .landing import LandingError
 from .partitions import hourly_partitions
 from .resources import LandingResource, WarehouseResource
 
@@ -31,45 +34,75 @@ _DESCRIPTIONS = {
     ],
     partitions_def=hourly_partitions,
     can_subset=False,
+    # A backfill runs up to a day of hours per run, each hour in its own transaction.
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=24),
+    # Transient faults (lost connections, timeouts, object-store throttling) are retried with backoff;
+    # bad input raises Failure(allow_retries=False) and fails at once.
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
 )
 def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
-    """Load one landing hour of OTLP traces, metrics and logs into the final tables (idempotent)."""
-    hour = context.partition_time_window.start
-    result = pipeline.load_hour(
-        hour,
-        landing_url=landing.url,
-        database_url=warehouse.url(),
-        schema=warehouse.schema(),
-        chunk_rows=warehouse.chunk_rows,
-        log=context.log.info,
-    )
-    common = run_metadata(result)
+    """Load the landing hours of the run's partition (or partition range) into the final tables (idempotent).
+
+    Raises:
+        dagster.Failure: a landing file cannot be read or decoded (not retried; names the file and reason).
+    """
+    window = context.partition_time_window
+    results = []
+    hour = window.start
+    while hour < window.end:
+        try:
+            results.append(
+                pipeline.load_hour(
+                    hour,
+                    landing_url=landing.url,
+                    database_url=warehouse.url(),
+                    schema=warehouse.schema(),
+                    chunk_rows=warehouse.chunk_rows,
+                    log=context.log.info,
+                )
+            )
+        except LandingError as exc:
+            raise dg.Failure(
+                description=f"partition {pipeline.partition_key(hour)}: {exc}",
+                metadata={"partition": pipeline.partition_key(hour), "file": exc.path, "reason": exc.reason},
+                allow_retries=False,
+            ) from exc
+        hour += timedelta(hours=1)
+    common = run_metadata(results)
     for table in load.FINAL_TABLES:
         yield dg.MaterializeResult(
             asset_key=table,
             metadata={
-                "rows_merged": dg.MetadataValue.int(result.load.merged[table]),
-                "rows_staged": dg.MetadataValue.int(result.load.staged.get(table, 0)),
+                "rows_merged": dg.MetadataValue.int(sum(r.load.merged[table] for r in results)),
+                "rows_staged": dg.MetadataValue.int(sum(r.load.staged.get(table, 0) for r in results)),
                 **common,
             },
         )
 
 
-def run_metadata(result: pipeline.PartitionResult) -> dict[str, dg.MetadataValue]:
-    """Metadata shared by every table of one load: files, records, per-stage seconds and rows/s."""
-    seconds = result.stage_seconds()
-    records = sum(result.records.values())
+def run_metadata(results: list[pipeline.PartitionResult]) -> dict[str, dg.MetadataValue]:
+    """Metadata shared by every table of one run (summed over its hours): files, records, per-stage
+    seconds and rows/s."""
+    seconds: dict[str, float] = {}
+    files: dict[str, int] = {}
+    for result in results:
+        for stage, value in result.stage_seconds().items():
+            seconds[stage] = seconds.get(stage, 0.0) + value
+        for signal, count in result.files.items():
+            files[signal] = files.get(signal, 0) + count
+    records = sum(sum(r.records.values()) for r in results)
+    staged = sum(sum(r.load.staged.values()) for r in results)
     metadata: dict[str, dg.MetadataValue] = {
-        "files_read": dg.MetadataValue.int(sum(result.files.values())),
-        "bytes_read": dg.MetadataValue.int(result.bytes_read),
+        "partitions": dg.MetadataValue.int(len(results)),
+        "files_read": dg.MetadataValue.int(sum(files.values())),
+        "bytes_read": dg.MetadataValue.int(sum(r.bytes_read for r in results)),
         "records_read": dg.MetadataValue.int(records),
-        "chunks": dg.MetadataValue.int(result.load.chunks),
-        "rows_merged_total": dg.MetadataValue.int(sum(result.load.merged.values())),
+        "chunks": dg.MetadataValue.int(sum(r.load.chunks for r in results)),
+        "rows_merged_total": dg.MetadataValue.int(sum(sum(r.load.merged.values()) for r in results)),
     }
-    for signal, count in result.files.items():
+    for signal, count in files.items():
         metadata[f"files_{signal}"] = dg.MetadataValue.int(count)
     # Rows through each stage: records for the landing stages, staged rows for the database stages.
-    staged = sum(result.load.staged.values())
     rows_through = {"read": records, "decode": records, "normalize": staged, "copy": staged, "merge": staged, "total": records}
     for stage, value in seconds.items():
         metadata[f"seconds_{stage}"] = dg.MetadataValue.float(round(value, 4))

@@ -15,7 +15,7 @@ from observatory_etl import synth
 from observatory_etl.assets import telemetry_tables
 from observatory_etl.definitions import defs
 from observatory_etl.resources import LandingResource, WarehouseResource
-from tests.conftest import HOUR, ROOT, counts, execute, query, snapshot
+from tests.conftest import HOUR, ROOT, counts, execute, land, query, snapshot
 
 KEY = "2026-11-01-00:00"
 
@@ -160,3 +160,36 @@ def test_recompute_costs_job(landing, database_url, schema):
     assert metadata["spans_changed"].value == priced
     assert metadata["spans_considered"].value >= priced
     assert snapshot(database_url, schema) == before  # spans, traces and sessions back to the priced values
+
+
+def test_partition_range_runs_as_one_run(landing, database_url, schema):
+    """A 3-hour backfill range materializes in one run (BackfillPolicy.multi_run, up to 24 per run)."""
+    stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=3), traces_per_hour=20, seed=11)
+    result = dg.materialize(
+        [telemetry_tables],
+        resources=resources(landing, database_url, schema),
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-01-00:00",
+            "dagster/asset_partition_range_end": "2026-11-01-02:00",
+        },
+    )
+    assert result.success
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["partitions"].value == 3
+    assert counts(database_url, schema)["trace_spans"] == stats.spans
+    assert telemetry_tables.backfill_policy.max_partitions_per_run == 24
+
+
+def test_bad_file_fails_fast_without_retry(landing, database_url, schema):
+    land(landing, HOUR, "traces_bad.json", b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}')
+    result = dg.materialize(
+        [telemetry_tables], partition_key=KEY, resources=resources(landing, database_url, schema), raise_on_error=False
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert len(failures) == 1
+    error = failures[0].event_specific_data.error
+    assert "traces_bad.json" in error.message and "traceId 'zz' is not 32 hex digits" in error.message
+    # Failure(allow_retries=False): the retry policy did not schedule another attempt.
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert failures[0].event_specific_data.user_failure_data.metadata["file"].value.endswith("traces_bad.json")
