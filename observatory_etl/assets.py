@@ -34,6 +34,7 @@ _DESCRIPTIONS = {
     ],
     partitions_def=hourly_partitions,
     can_subset=False,
+    pool="warehouse",  # limits simultaneous warehouse loads across runs (dagster_home/dagster.yaml)
     # A backfill runs up to a day of hours per run, each hour in its own transaction.
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=24),
     # Transient faults (lost connections, timeouts, object-store throttling) are retried with backoff;

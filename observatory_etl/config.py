@@ -11,6 +11,7 @@ OBSERVATORY_DATABASE_URL   PostgreSQL URL of the warehouse                      
 OBSERVATORY_SCHEMA         schema of all tables                                        ``observatory``
 OBSERVATORY_START          first hourly partition (ISO date or datetime, UTC)          ``2026-01-01``
 OBSERVATORY_CHUNK_ROWS     records decoded per staged-and-merged chunk                 ``50000``
+OBSERVATORY_SCHEDULE_LAG_MINUTES  minutes after an hour ends before the schedule loads it  ``15``
 DAGSTER_HOME               Dagster instance folder                                     ``./dagster_home``
 =========================  ==========================================================  ======================
 
@@ -72,6 +73,18 @@ def start_time() -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def schedule_lag_minutes() -> int:
+    """Minutes after an hour ends before the hourly schedule loads it, from OBSERVATORY_SCHEDULE_LAG_MINUTES.
+
+    Raises:
+        ValueError: not an integer from 0 to 59.
+    """
+    raw = os.environ.get("OBSERVATORY_SCHEDULE_LAG_MINUTES") or "15"
+    if not raw.isdigit() or not 0 <= int(raw) <= 59:
+        raise ValueError(f"OBSERVATORY_SCHEDULE_LAG_MINUTES must be an integer from 0 to 59, got {raw!r}")
+    return int(raw)
 
 
 def dagster_home() -> Path:

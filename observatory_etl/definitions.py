@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from . import config
 from .assets import telemetry_tables
 from .jobs import recompute_costs
 from .resources import default_resources
@@ -12,4 +13,15 @@ load_telemetry_job = dg.define_asset_job(
     description="Load one landing hour of OTLP traces, metrics and logs into PostgreSQL.",
 )
 
-defs = dg.Definitions(assets=[telemetry_tables], jobs=[load_telemetry_job, recompute_costs], resources=default_resources())
+# Every hour, load the hour that just ended, OBSERVATORY_SCHEDULE_LAG_MINUTES (default 15) after it ends,
+# so that the collector's last uploads have landed. Late files for older hours are the sensor's business.
+load_telemetry_schedule = dg.build_schedule_from_partitioned_job(
+    load_telemetry_job, minute_of_hour=config.schedule_lag_minutes(), name="load_telemetry_hourly"
+)
+
+defs = dg.Definitions(
+    assets=[telemetry_tables],
+    jobs=[load_telemetry_job, recompute_costs],
+    schedules=[load_telemetry_schedule],
+    resources=default_resources(),
+)

@@ -13,7 +13,7 @@ from .partitions import hourly_partitions
 from .resources import WarehouseResource
 
 
-@dg.op(description="Recompute computed LLM costs of spans starting in the partition's hour with the current price table.")
+@dg.op(pool="warehouse", description="Recompute computed LLM costs of spans starting in the partition's hour with the current price table.")
 def recompute_costs_op(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> dg.Output[None]:
     window = context.partition_time_window
     result = pipeline.recompute_costs(
