@@ -41,6 +41,7 @@ _OPERATIONS = {
 _REQUEST_TYPES = {"chat": "GENERATION", "completion": "GENERATION", "embedding": "EMBEDDING", "rerank": "RERANKER"}
 _TRACELOOP_KINDS = {"workflow": "CHAIN", "task": "CHAIN", "agent": "AGENT", "tool": "TOOL"}
 _TTFT_EVENTS = ("First Token Stream Event", "gen_ai.content.completion.chunk")
+_INDEXED_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.")
 _INDEXED = {
     "openllmetry_input": re.compile(r"^gen_ai\.prompt\.(\d+)\.(.+)$"),
     "openllmetry_output": re.compile(r"^gen_ai\.completion\.(\d+)\.(.+)$"),
@@ -99,14 +100,19 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _indexed(attributes: dict, pattern: re.Pattern) -> list[dict] | None:
-    """Collect ``prefix.{i}.rest`` attributes into one dict per index, in index order."""
-    rows: dict[int, dict] = {}
+def _indexed(attributes: dict) -> dict[str, list[dict]]:
+    """Collect indexed message attributes (``gen_ai.prompt.{i}.rest``, ``llm.input_messages.{i}.message.rest``,
+    …) into one dict per index, in index order, per family (keys of ``_INDEXED``); one pass over the keys."""
+    found: dict[str, dict[int, dict]] = {}
     for key, value in attributes.items():
-        match = pattern.match(key)
-        if match:
-            rows.setdefault(int(match[1]), {})[match[2]] = value
-    return [rows[i] for i in sorted(rows)] or None
+        if not key.startswith(_INDEXED_PREFIXES):
+            continue
+        for name, pattern in _INDEXED.items():
+            match = pattern.match(key)
+            if match:
+                found.setdefault(name, {}).setdefault(int(match[1]), {})[match[2]] = value
+                break
+    return {name: [rows[i] for i in sorted(rows)] for name, rows in found.items()}
 
 
 def _invocation_model(attributes: dict) -> str | None:
@@ -194,12 +200,13 @@ def llm_columns(
     if ttft_ms is None:
         ttft_ms = next(((t - start_ns) / 1e6 for t, name, _ in events if name in _TTFT_EVENTS and t), None)
 
+    indexed = _indexed(a)
     finish = _first(a, "gen_ai.response.finish_reasons")
     if isinstance(finish, str):
         finish = [finish]
     if not finish:
-        completions = _indexed(a, _INDEXED["openllmetry_output"])
-        finish = [str(c["finish_reason"]) for c in completions or () if c.get("finish_reason")] or None
+        completions = indexed.get("openllmetry_output", ())
+        finish = [str(c["finish_reason"]) for c in completions if c.get("finish_reason")] or None
     else:
         finish = [str(f) for f in finish]
 
@@ -230,8 +237,8 @@ def llm_columns(
         session_id,
         user_id,
         environment,
-        _dump(_messages(a, events, "input")),
-        _dump(_messages(a, events, "output")),
+        _messages(a, indexed, events, "input"),
+        _messages(a, indexed, events, "output"),
     )
 
 
@@ -266,29 +273,39 @@ def resolve_cost(
     return cost.input, cost.output, cost.total, "computed"
 
 
-def _messages(a: dict, events: list[tuple[int, str, dict]], side: str) -> Any:
+def _messages(a: dict, indexed: dict[str, list[dict]], events: list[tuple[int, str, dict]], side: str) -> str | None:
+    """The input or output messages as JSON text, from the first source present (docs/llm-mapping.md)."""
     if side == "input":
         value = a.get("gen_ai.input.messages")
-        indexed = ("openllmetry_input", "openinference_input")
+        families = ("openllmetry_input", "openinference_input")
         plain, mime, event_name, event_key = "input.value", "input.mime_type", "gen_ai.content.prompt", "gen_ai.prompt"
     else:
         value = a.get("gen_ai.output.messages")
-        indexed = ("openllmetry_output", "openinference_output")
+        families = ("openllmetry_output", "openinference_output")
         plain, mime, event_name, event_key = "output.value", "output.mime_type", "gen_ai.content.completion", "gen_ai.completion"
     if value is not None and value != "" and value != []:
-        return _json_value(value)
-    for name in indexed:
-        rows = _indexed(a, _INDEXED[name])
-        if rows:
-            return rows
+        return _json_text(value)
+    for name in families:
+        if name in indexed:
+            return orjson.dumps(indexed[name]).decode()
     value = a.get(plain)
     if value is not None and value != "":
-        return _json_value(value) if str(a.get(mime, "")).lower() == "application/json" else value
+        if str(a.get(mime, "")).lower() == "application/json":
+            return _json_text(value)
+        return orjson.dumps(value).decode()
     for _, name, event_attributes in events:
         if name == event_name and event_key in event_attributes:
-            return _json_value(event_attributes[event_key])
+            return _json_text(event_attributes[event_key])
     return None
 
 
-def _dump(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+def _json_text(value: Any) -> str:
+    """JSON text of a value; a string holding valid JSON is that JSON (kept as written), any other string
+    is a JSON string."""
+    if isinstance(value, str):
+        try:
+            orjson.loads(value)
+            return value
+        except orjson.JSONDecodeError:
+            pass
+    return orjson.dumps(value).decode()
