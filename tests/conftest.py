@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from observatory_etl import config, load
+from observatory_etl.genai import LLM_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "otlp"
@@ -111,3 +112,23 @@ def snapshot(database_url: str, schema: str) -> dict[str, list[tuple]]:
 def counts(database_url: str, schema: str) -> dict[str, int]:
     """Row count of every final table."""
     return {table: query(database_url, f'SELECT count(*) FROM "{schema}".{table}')[0][0] for table in ORDER_BY}
+
+
+def llm_expected(**columns) -> dict:
+    """All 23 canonical columns: None unless given."""
+    unknown = set(columns) - set(LLM_COLUMNS)
+    assert not unknown, unknown
+    return {name: columns.get(name) for name in LLM_COLUMNS}
+
+
+def assert_llm_columns(actual: dict, expected: dict) -> None:
+    assert list(actual) == list(LLM_COLUMNS)
+    for name in LLM_COLUMNS:
+        want = expected[name]
+        if isinstance(want, float):
+            assert actual[name] == pytest.approx(want, rel=1e-9, abs=1e-15), name
+            assert isinstance(actual[name], float), name
+        else:
+            assert actual[name] == want, name
+            if isinstance(want, int) and not isinstance(want, bool):
+                assert type(actual[name]) is int, name

@@ -26,6 +26,7 @@ import pytest
 from observatory_etl import normalize, otlp
 from observatory_etl.genai import LLM_COLUMNS
 from observatory_etl.pricing import PriceTable
+from tests.conftest import assert_llm_columns, llm_expected
 
 # 2026-11-01T00:00:00Z in ns since the epoch (after every effective_date of the test price table).
 T0 = 1_793_491_200_000_000_000
@@ -123,25 +124,6 @@ def one(attributes: dict, prices: PriceTable, *, resource: dict | None = None, e
     return llm(rows[0])
 
 
-def expect(**columns) -> dict:
-    """All 23 canonical columns: None unless given."""
-    unknown = set(columns) - set(LLM_COLUMNS)
-    assert not unknown, unknown
-    return {name: columns.get(name) for name in LLM_COLUMNS}
-
-
-def assert_columns(actual: dict, expected: dict) -> None:
-    assert list(actual) == list(LLM_COLUMNS)
-    for name in LLM_COLUMNS:
-        want = expected[name]
-        if isinstance(want, float):
-            assert actual[name] == pytest.approx(want, rel=1e-9, abs=1e-15), name
-            assert isinstance(actual[name], float), name
-        else:
-            assert actual[name] == want, name
-            if isinstance(want, int) and not isinstance(want, bool):
-                assert type(actual[name]) is int, name
-
 
 def test_llm_columns_are_the_23_canonical_columns_at_the_end_of_trace_spans():
     assert len(LLM_COLUMNS) == 23 and len(set(LLM_COLUMNS)) == 23
@@ -201,7 +183,7 @@ def test_otel_genai_v137_openai_v2_chat_span(prices):
     (row,) = rows
     assert row["name"] == "chat gpt-4o-mini" and row["kind"] == 3 and row["service_name"] == "support-bot"
     # (1200 − 1000 cached) × 0.15 + 1000 × 0.075 = 30 + 75 = 105 µUSD in; 300 × 0.60 = 180 µUSD out.
-    assert_columns(llm(row), expect(
+    assert_llm_columns(llm(row), llm_expected(
         span_type="GENERATION", operation="chat", provider="openai", request_model="gpt-4o-mini",
         response_model="gpt-4o-mini-2024-07-18", input_tokens=1200, output_tokens=300, total_tokens=1500,
         cache_read_input_tokens=1000, input_cost_usd=105e-6, output_cost_usd=180e-6, total_cost_usd=285e-6,
@@ -245,7 +227,7 @@ def test_otel_genai_v126_span_with_content_events(prices):
                            prices)
     (row,) = rows
     # 42 × 0.15 = 6.3 µUSD in; 7 × 0.60 = 4.2 µUSD out.
-    assert_columns(llm(row), expect(
+    assert_llm_columns(llm(row), llm_expected(
         span_type="GENERATION", provider="openai", request_model="gpt-4o-mini",
         response_model="gpt-4o-mini-2024-07-18", input_tokens=42, output_tokens=7, total_tokens=49,
         input_cost_usd=6.3e-6, output_cost_usd=4.2e-6, total_cost_usd=10.5e-6, cost_source="computed",
@@ -321,11 +303,11 @@ def test_openllmetry_chat_and_workflow_spans(prices):
     columns, rows = decode(otlp_request(*openllmetry_spans(), resource={"service.name": "joke-service"},
                                         scope="opentelemetry.instrumentation.openai.v1"), prices)
     workflow, chat = rows
-    assert_columns(llm(workflow), expect(
+    assert_llm_columns(llm(workflow), llm_expected(
         span_type="CHAIN", latency_ms=2000.0, session_id="session-42", user_id="user-7",
     ))
     # 50 × 0.15 = 7.5 µUSD in; 7 × 0.60 = 4.2 µUSD out.
-    assert_columns(llm(chat), expect(
+    assert_llm_columns(llm(chat), llm_expected(
         span_type="GENERATION", operation="chat", provider="openai", request_model="gpt-4o-mini",
         response_model="gpt-4o-mini-2024-07-18", input_tokens=50, output_tokens=7, total_tokens=57,
         input_cost_usd=7.5e-6, output_cost_usd=4.2e-6, total_cost_usd=11.7e-6, cost_source="computed",
@@ -343,7 +325,7 @@ def test_openllmetry_chat_and_workflow_spans(prices):
                                              ("tool", "TOOL")])
 def test_traceloop_span_kinds(prices, kind, span_type):
     columns = one({"traceloop.span.kind": kind, "traceloop.entity.name": "step"}, prices)
-    assert_columns(columns, expect(span_type=span_type, latency_ms=1500.0))
+    assert_llm_columns(columns, llm_expected(span_type=span_type, latency_ms=1500.0))
 
 
 def test_openllmetry_tool_calls_stay_flat_and_indexes_sort_numerically(prices):
@@ -415,7 +397,7 @@ def test_openinference_llm_span_with_provided_cost(prices):
                                         resource={"service.name": "qa", "deployment.environment.name": "prod"},
                                         scope="openinference.instrumentation.openai"), prices)
     (row,) = rows
-    assert_columns(llm(row), expect(
+    assert_llm_columns(llm(row), llm_expected(
         span_type="GENERATION", provider="openai", request_model="gpt-4o-mini",
         response_model="gpt-4o-mini-2024-07-18", input_tokens=1200, output_tokens=350, total_tokens=1550,
         cache_read_input_tokens=1024, reasoning_tokens=128,
@@ -435,7 +417,7 @@ def test_openinference_input_and_output_value_by_mime_type(prices):
         "llm.token_count.prompt": 20, "llm.token_count.completion": 10,
     }, prices)
     # 20 × 0.15 = 3 µUSD in; 10 × 0.60 = 6 µUSD out.
-    assert_columns(columns, expect(
+    assert_llm_columns(columns, llm_expected(
         span_type="GENERATION", provider="openai", request_model="gpt-4o-mini", response_model="gpt-4o-mini",
         input_tokens=20, output_tokens=10, total_tokens=30, input_cost_usd=3e-6, output_cost_usd=6e-6,
         total_cost_usd=9e-6, cost_source="computed", latency_ms=1500.0,
@@ -461,7 +443,7 @@ def test_openinference_embedding_span(prices):
         "input.mime_type": "application/json",
     }, prices)
     # 6 × 0.02 = 0.12 µUSD in, no output tokens.
-    assert_columns(columns, expect(
+    assert_llm_columns(columns, llm_expected(
         span_type="EMBEDDING", provider="openai", request_model="text-embedding-3-small",
         response_model="text-embedding-3-small", input_tokens=6, total_tokens=6,
         input_cost_usd=0.12e-6, output_cost_usd=0.0, total_cost_usd=0.12e-6, cost_source="computed",
@@ -493,7 +475,7 @@ OI_KIND_SPANS = [
 @pytest.mark.parametrize("kind, extra, span_type, input_, output", OI_KIND_SPANS, ids=[k[0] for k in OI_KIND_SPANS])
 def test_openinference_span_kinds(prices, kind, extra, span_type, input_, output):
     columns = one({"openinference.span.kind": kind, "session.id": "s-9", **extra}, prices)
-    assert_columns(columns, expect(span_type=span_type, latency_ms=1500.0, session_id="s-9",
+    assert_llm_columns(columns, llm_expected(span_type=span_type, latency_ms=1500.0, session_id="s-9",
                                    input=input_, output=output))
 
 
@@ -513,7 +495,7 @@ def test_plain_http_span_has_every_canonical_column_null(prices):
     columns, rows = decode(otlp_request(span, resource={"service.name": "shop",
                                                         "deployment.environment.name": "prod"}), prices)
     (row,) = rows
-    assert_columns(llm(row), expect())
+    assert_llm_columns(llm(row), llm_expected())
     assert orjson.loads(row["attributes"])["http.request.method"] == "GET"
 
 
@@ -523,7 +505,7 @@ def test_key_prefixes_that_make_a_genai_span(prices):
     assert one({"traceloop.workflow.name": "wf"}, prices)["span_type"] == "SPAN"
     assert one({"openinference.span.kind": "TOOL"}, prices)["span_type"] == "TOOL"
     # "gen_ai" without the dot, "llmx." and "embedding.model_name" alone are not GenAI keys.
-    assert one({"gen_aix": 1, "llmx.model": "m", "embedding.model_name": "e"}, prices) == expect()
+    assert one({"gen_aix": 1, "llmx.model": "m", "embedding.model_name": "e"}, prices) == llm_expected()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -719,7 +701,7 @@ def test_computed_cost_with_cache_reads_and_writes(prices):
         "gen_ai.response.finish_reasons": ["end_turn"],
     }, prices)
     # (5000 − 3000 − 1000) × 3.00 + 3000 × 0.30 + 1000 × 3.75 = 3000 + 900 + 3750 = 7650 µUSD; 400 × 15 = 6000 µUSD
-    assert_columns(columns, expect(
+    assert_llm_columns(columns, llm_expected(
         span_type="GENERATION", operation="chat", provider="anthropic", request_model="claude-3-5-sonnet-20241022",
         response_model="claude-3-5-sonnet-20241022", input_tokens=5000, output_tokens=400, total_tokens=5400,
         cache_read_input_tokens=3000, cache_creation_input_tokens=1000, input_cost_usd=7650e-6,
@@ -793,7 +775,7 @@ def test_unknown_model_is_not_priced(prices):
 def test_no_tokens_no_cost(prices):
     columns = one({**BASE, "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18"}, prices)
-    assert_columns(columns, expect(span_type="GENERATION", operation="chat", provider="openai",
+    assert_llm_columns(columns, llm_expected(span_type="GENERATION", operation="chat", provider="openai",
                                    request_model="gpt-4o-mini", response_model="gpt-4o-mini-2024-07-18",
                                    latency_ms=1500.0))
 

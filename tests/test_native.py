@@ -16,6 +16,7 @@ from observatory_etl import native, normalize, otlp
 from observatory_etl.genai import LLM_COLUMNS
 from observatory_etl.otlp import DecodeError
 from observatory_etl.pricing import PriceTable
+from tests.conftest import assert_llm_columns, llm_expected
 
 T0 = 1_793_491_200_000_000_000  # 2026-11-01T00:00:00Z in ns
 MS = 1_000_000
@@ -59,22 +60,6 @@ def llm(row: dict) -> dict:
             out[name] = orjson.loads(out[name])
     return out
 
-
-def expect(**columns) -> dict:
-    unknown = set(columns) - set(LLM_COLUMNS)
-    assert not unknown, unknown
-    return {name: columns.get(name) for name in LLM_COLUMNS}
-
-
-def assert_columns(actual: dict, expected: dict) -> None:
-    assert list(actual) == list(LLM_COLUMNS)
-    for name in LLM_COLUMNS:
-        want = expected[name]
-        if isinstance(want, float):
-            assert actual[name] == pytest.approx(want, rel=1e-9, abs=1e-15), name
-            assert isinstance(actual[name], float), name
-        else:
-            assert actual[name] == want, name
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -158,7 +143,7 @@ def test_generation_line_every_column(prices):
     assert orjson.loads(row["resource_attributes"]) == {"service.name": "support-bot"}
     assert row["scope_attributes"] == "{}"
     # canonical columns: (1200 − 1000 − 0) × 0.15 + 1000 × 0.075 = 105 µUSD in; 300 × 0.60 = 180 µUSD out
-    assert_columns(llm(row), expect(
+    assert_llm_columns(llm(row), llm_expected(
         span_type="GENERATION", provider="openai", request_model="gpt-4o-mini",
         response_model="gpt-4o-mini-2024-07-18", input_tokens=1200, output_tokens=300, total_tokens=1500,
         cache_read_input_tokens=1000, cache_creation_input_tokens=0, reasoning_tokens=64,
@@ -186,7 +171,7 @@ def test_provided_cost_latency_and_error_status(prices):
     assert row["scope_name"] == "llm_spans" and row["kind"] == 0
     # provided cost wins over the price table (which would give 100 × 3 + 20 × 15 = 600 µUSD too, but computed);
     # latency.total_ms wins over the 1000 ms duration; given total_tokens is kept although in + out = 120.
-    assert_columns(llm(row), expect(
+    assert_llm_columns(llm(row), llm_expected(
         span_type="GENERATION", provider="anthropic", request_model="claude-3-5-sonnet-20241022",
         response_model="claude-3-5-sonnet-20241022", input_tokens=100, output_tokens=20, total_tokens=125,
         input_cost_usd=0.0003, output_cost_usd=0.0003, total_cost_usd=0.0006, cost_source="provided",
@@ -213,7 +198,7 @@ def test_minimal_line(prices):
     assert row["parent_span_id"] is None and row["status_code"] == 0 and row["status_message"] is None
     assert row["start_time_unix_nano"] == T0 and row["end_time_unix_nano"] == T0 + 500 * MS
     assert row["service_name"] is None and row["attributes"] == "{}" and row["resource_attributes"] == "{}"
-    assert_columns(llm(row), expect(span_type="GENERATION", latency_ms=500.0))
+    assert_llm_columns(llm(row), llm_expected(span_type="GENERATION", latency_ms=500.0))
 
 
 @pytest.mark.parametrize("status, code", [("ok", 1), ("error", 2), ("unset", 0), (None, 0)])
