@@ -59,6 +59,7 @@ def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource
                     database_url=warehouse.url(),
                     schema=warehouse.schema(),
                     chunk_rows=warehouse.chunk_rows,
+                    run_id=context.run.run_id,
                     log=context.log.info,
                 )
             )
@@ -69,7 +70,7 @@ def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource
                 allow_retries=False,
             ) from exc
         hour += timedelta(hours=1)
-    common = run_metadata(results)
+    common = run_metadata(results, retries=context.retry_number)
     for table in load.FINAL_TABLES:
         yield dg.MaterializeResult(
             asset_key=table,
@@ -81,9 +82,9 @@ def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource
         )
 
 
-def run_metadata(results: list[pipeline.PartitionResult]) -> dict[str, dg.MetadataValue]:
-    """Metadata shared by every table of one run (summed over its hours): files, records, per-stage
-    seconds and rows/s."""
+def run_metadata(results: list[pipeline.PartitionResult], retries: int = 0) -> dict[str, dg.MetadataValue]:
+    """Metadata shared by every table of one run (summed over its hours): files, records, hours skipped
+    as unchanged, ledger rows, the step's retries so far, per-stage seconds and rows/s."""
     seconds: dict[str, float] = {}
     files: dict[str, int] = {}
     for result in results:
@@ -95,6 +96,9 @@ def run_metadata(results: list[pipeline.PartitionResult]) -> dict[str, dg.Metada
     staged = sum(sum(r.load.staged.values()) for r in results)
     metadata: dict[str, dg.MetadataValue] = {
         "partitions": dg.MetadataValue.int(len(results)),
+        "partitions_skipped_unchanged": dg.MetadataValue.int(sum(r.skipped for r in results)),
+        "ledger_rows_written": dg.MetadataValue.int(sum(r.load.ledger_rows for r in results)),
+        "retries": dg.MetadataValue.int(retries),
         "files_read": dg.MetadataValue.int(sum(files.values())),
         "bytes_read": dg.MetadataValue.int(sum(r.bytes_read for r in results)),
         "records_read": dg.MetadataValue.int(records),

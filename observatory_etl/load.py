@@ -38,6 +38,16 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.md5(name.encode(), usedforsecurity=False).digest()[:8], "big", signed=True)
 
 
+def ledger_files(conn: adbc.Connection, schema: str, partition_key: str) -> dict[str, tuple[int, str | None]]:
+    """The ``ingested_files`` rows of one landing hour: ``{object_key: (size, etag)}``."""
+    with conn.cursor() as cur:
+        cur.execute(f'SET search_path TO "{schema}", public')
+        cur.execute(sql.statement("ledger_files"), (partition_key,))
+        rows = cur.fetchall()
+    conn.commit()
+    return {key: (size, etag) for key, size, etag in rows}
+
+
 def ensure_schema(conn: adbc.Connection, schema: str) -> None:
     """Create schema ``schema`` and apply ``sql/schema.sql``, ``upgrade.sql`` and ``views.sql`` in it
     (idempotent), then commit.
@@ -74,12 +84,14 @@ class LoadStats:
         seconds: wall seconds per stage: ``copy`` (adbc_ingest), ``merge`` (ON CONFLICT inserts),
             ``rollup`` (traces), ``commit``.
         chunks: chunks staged and merged.
+        ledger_rows: ``ingested_files`` rows written (new files or new versions of files).
     """
 
     staged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MERGE_ORDER, 0))
     merged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FINAL_TABLES, 0))
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("copy", "merge", "rollup", "commit"), 0.0))
     chunks: int = 0
+    ledger_rows: int = 0
 
 
 class PartitionLoad:
@@ -87,7 +99,8 @@ class PartitionLoad:
 
     On entering: sets ``search_path`` to ``schema``, takes ``pg_advisory_xact_lock`` for ``key`` (waiting for
     any other load of the same partition), and creates the staging tables. :meth:`chunk` stages and merges
-    one chunk; leaving the block without an exception runs the traces and sessions rollups and commits, with one it rolls
+    one chunk; leaving the block without an exception runs the traces and sessions rollups, writes the
+    file ledger (:meth:`record_files`) and commits, with one it rolls
     back, so a failed partition leaves the final tables exactly as they were.
     """
 
@@ -128,6 +141,14 @@ class PartitionLoad:
         stats.seconds["merge"] += time.perf_counter() - started
         stats.chunks += 1
 
+    def record_files(self, files: pl.DataFrame) -> None:
+        """Stage the ledger rows of this load's files; they are written to ``ingested_files`` at commit.
+
+        ``files`` has the columns of ``ingested_files`` (see sql/schema.sql).
+        """
+        if files.height:
+            self._cur.adbc_ingest("stage_ingested_files", files.to_arrow(), mode="append", temporary=True)
+
     def update_costs(self, costs: pl.DataFrame) -> int:
         """Stage recomputed costs and write those that changed; their traces are rolled up at commit.
 
@@ -152,6 +173,8 @@ class PartitionLoad:
             for table in ("traces", "sessions"):  # sessions roll up from the traces just recomputed
                 self._cur.execute(sql.statement(f"merge/{table}"))
                 self.stats.merged[table] += max(self._cur.rowcount, 0)
+            self._cur.execute(sql.statement("merge/ingested_files"))
+            self.stats.ledger_rows += max(self._cur.rowcount, 0)
             self.stats.seconds["rollup"] += time.perf_counter() - started
             started = time.perf_counter()
             self.conn.commit()

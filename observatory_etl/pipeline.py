@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable
 
 import polars as pl
@@ -37,6 +37,8 @@ class PartitionResult:
         seconds: wall seconds per stage: ``list``, ``read`` (fetch + decompress), ``decode``,
             ``normalize``; the load stages are in ``load.seconds``.
         wall_seconds: wall-clock seconds of the whole load.
+        skipped: every file of the hour was already in the ledger with the same size and ETag, so
+            nothing was read or merged.
     """
 
     partition_key: str
@@ -48,6 +50,7 @@ class PartitionResult:
         default_factory=lambda: dict.fromkeys(("list", "read", "decode", "normalize"), 0.0)
     )
     wall_seconds: float = 0.0
+    skipped: bool = False
 
     def stage_seconds(self) -> dict[str, float]:
         """Seconds per stage, landing and load stages together, plus ``total`` (wall clock).
@@ -71,6 +74,7 @@ def load_hour(
     schema: str,
     chunk_rows: int = config.DEFAULT_CHUNK_ROWS,
     prices: PriceTable | None = None,
+    run_id: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> PartitionResult:
     """Load every telemetry file of one landing hour into the final tables; idempotent.
@@ -83,7 +87,12 @@ def load_hour(
         schema: warehouse schema (validated identifier); created with its tables if missing.
         chunk_rows: decoded records per chunk (spans + events + links + data points + logs).
         prices: prices LLM spans without a provided cost (default: the packaged price table).
+        run_id: the Dagster run id recorded in the file ledger.
         log: called with one progress line per chunk.
+
+    An hour whose files all match their ``ingested_files`` rows (same key, size and ETag) is skipped
+    (``result.skipped``); otherwise every file is read again and merged (a no-op for rows already loaded),
+    and the ledger gains the new files and new versions.
 
     Raises:
         landing.LandingError: a file cannot be read or is not valid OTLP/JSON (the message names the
@@ -104,8 +113,15 @@ def load_hour(
     conn = load.connect(database_url)
     try:
         load.ensure_schema(conn, schema)
+        ledger = load.ledger_files(conn, schema, key)
+        if all(ledger.get(f.path) == (f.size, f.e_tag) for f in files):
+            result.skipped = True
+            result.wall_seconds = time.perf_counter() - wall
+            log(f"{key}: all {len(files)} files unchanged since loaded (ingested_files): skipped")
+            return result
         with load.PartitionLoad(conn, schema, key) as partition, _ChunkLoader(partition, result, log) as loader:
             result.load = partition.stats
+            ledger_rows: list[dict] = []
             prices = prices or PriceTable.load()
             columns = otlp.Columns(prices)
             for file in files:
@@ -118,22 +134,19 @@ def load_hour(
                 result.seconds["read"] += time.perf_counter() - started
                 result.bytes_read += file.size
                 started = time.perf_counter()
-                try:
-                    with gc_paused():
-                        if file.signal == "llm_spans":
-                            result.records[file.signal] += native.decode_file(data, columns)
-                        else:
-                            result.records[file.signal] += otlp.decode_file(file.signal, data, columns)
-                except otlp.DecodeError as exc:
-                    raise landing.LandingError(file.path, str(exc)) from None
+                added = _decode(file, data, columns)
                 result.seconds["decode"] += time.perf_counter() - started
+                result.records[file.signal] += added
                 result.files[file.signal] += 1
+                ledger_rows.append(_ledger_row(file, key, added, run_id))
                 del data
                 if len(columns) >= chunk_rows:
                     loader.submit(columns)
                     columns = otlp.Columns(prices)
             if len(columns):
                 loader.submit(columns)
+            loader.wait()
+            partition.record_files(pl.DataFrame(ledger_rows, schema=_LEDGER_SCHEMA))
     finally:
         conn.close()
     result.wall_seconds = time.perf_counter() - wall
@@ -143,6 +156,35 @@ def load_hour(
         + f" in {result.wall_seconds:.2f}s"
     )
     return result
+
+
+def _decode(file: landing.LandingFile, data: bytes, columns: otlp.Columns) -> int:
+    """Decode one file's bytes into ``columns``; a DecodeError becomes a LandingError naming the file."""
+    try:
+        with gc_paused():
+            if file.signal == "llm_spans":
+                return native.decode_file(data, columns)
+            return otlp.decode_file(file.signal, data, columns)
+    except otlp.DecodeError as exc:
+        raise landing.LandingError(file.path, str(exc)) from None
+
+
+_LEDGER_SCHEMA = {
+    "object_key": pl.String, "size": pl.Int64, "etag": pl.String, "last_modified": pl.Datetime("us", "UTC"),
+    "signal": pl.String, "partition_key": pl.String, "records_read": pl.Int64, "rows_merged": pl.Int64,
+    "rejected": pl.Int64, "run_id": pl.String, "loaded_at": pl.Datetime("us", "UTC"), "status": pl.String,
+}
+
+
+def _ledger_row(file: landing.LandingFile, key: str, records: int, run_id: str | None) -> dict:
+    """The ``ingested_files`` row of one decoded file. Every decoded record is merged with ON CONFLICT, so
+    all of them are held by the final tables after commit (inserted now or already there): rows_merged =
+    records read − rejected, and nothing is rejected until quarantine exists."""
+    return {
+        "object_key": file.path, "size": file.size, "etag": file.e_tag, "last_modified": file.last_modified,
+        "signal": file.signal, "partition_key": key, "records_read": records, "rows_merged": records,
+        "rejected": 0, "run_id": run_id, "loaded_at": datetime.now(timezone.utc), "status": "loaded",
+    }
 
 
 class _ChunkLoader:
@@ -168,7 +210,7 @@ class _ChunkLoader:
         started = time.perf_counter()
         frames = normalize.frames(columns)
         self._result.seconds["normalize"] += time.perf_counter() - started
-        self._wait()
+        self.wait()
         self._pending = self._pool.submit(self._load, frames)
 
     def _load(self, frames: dict) -> None:
@@ -178,7 +220,8 @@ class _ChunkLoader:
             + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height)
         )
 
-    def _wait(self) -> None:
+    def wait(self) -> None:
+        """Wait for the chunk in flight (re-raising its error); the connection is then free."""
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()
@@ -186,12 +229,12 @@ class _ChunkLoader:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._wait()
+                self.wait()
             else:
                 # The caller failed: let the in-flight chunk finish (its own error is secondary) so the
                 # connection is free for the rollback.
                 try:
-                    self._wait()
+                    self.wait()
                 except Exception:
                     pass
         finally:

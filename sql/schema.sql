@@ -182,3 +182,22 @@ CREATE TABLE IF NOT EXISTS logs (
     resource_attributes jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_time_brin ON logs USING brin (time);
+
+-- The file ledger: one row per landing object loaded, written in the same transaction as its rows.
+-- It is the truth about what has been loaded: a rerun of an hour whose files all match their ledger
+-- rows (same size and ETag) is skipped.
+CREATE TABLE IF NOT EXISTS ingested_files (
+    object_key      text PRIMARY KEY,     -- relative to the landing root
+    size            bigint NOT NULL,      -- bytes as stored
+    etag            text,
+    last_modified   timestamptz,
+    signal          text NOT NULL,        -- traces | metrics | logs | llm_spans
+    partition_key   text NOT NULL,        -- the landing hour, YYYY-MM-DD-HH:00
+    records_read    bigint NOT NULL,      -- records decoded (spans + events + links, points, log records)
+    rows_merged     bigint NOT NULL,      -- records now held by the final tables (inserted or already there)
+    rejected        bigint NOT NULL,      -- records not loaded (quarantined)
+    run_id          text,                 -- the Dagster run that loaded this version of the file
+    loaded_at       timestamptz NOT NULL,
+    status          text NOT NULL         -- loaded
+);
+CREATE INDEX IF NOT EXISTS ingested_files_partition_key_idx ON ingested_files (partition_key);

@@ -52,3 +52,9 @@ CREATE TEMP TABLE stage_costs (
     trace_id uuid, span_id bigint, input_cost_usd double precision, output_cost_usd double precision,
     total_cost_usd double precision, cost_source text
 ) ON COMMIT DROP;
+
+-- The files of this load, written to the ledger by merge/ingested_files.sql at commit.
+CREATE TEMP TABLE stage_ingested_files (
+    object_key text, size bigint, etag text, last_modified timestamptz, signal text, partition_key text,
+    records_read bigint, rows_merged bigint, rejected bigint, run_id text, loaded_at timestamptz, status text
+) ON COMMIT DROP;

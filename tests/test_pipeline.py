@@ -242,3 +242,40 @@ def test_empty_hour_loads_nothing(landing, database_url, schema):
     result = run(HOUR, landing, database_url, schema)
     assert sum(result.files.values()) == 0
     assert set(counts(database_url, schema).values()) == {0}
+
+
+def test_file_ledger_skip_and_late_files(landing, database_url, schema, fixtures_dir):
+    land_official(landing, fixtures_dir)
+    first = run(HOUR, landing, database_url, schema, run_id="run-1")
+    assert not first.skipped and first.load.ledger_rows == 3
+    ledger = query(
+        database_url,
+        f"""SELECT object_key, signal, partition_key, records_read, rows_merged, rejected, run_id, status, size
+            FROM "{schema}".ingested_files ORDER BY object_key""",
+    )
+    folder = "year=2026/month=11/day=01/hour=00/minute=05"
+    sizes = {p.name: p.stat().st_size for p in (landing / folder).iterdir()}
+    assert ledger == [
+        (f"{folder}/logs_0001.json.gz", "logs", "2026-11-01-00:00", 1, 1, 0, "run-1", "loaded", sizes["logs_0001.json.gz"]),
+        (f"{folder}/metrics_0001.json.zst", "metrics", "2026-11-01-00:00", 3, 3, 0, "run-1", "loaded", sizes["metrics_0001.json.zst"]),
+        (f"{folder}/traces_0001.json", "traces", "2026-11-01-00:00", 1, 1, 0, "run-1", "loaded", sizes["traces_0001.json"]),
+    ]
+    # Every record read is accounted for: merged or rejected, per signal.
+    assert sum(first.records.values()) == sum(row[4] + row[5] for row in ledger)
+
+    # Nothing changed: the rerun reads no file and writes nothing.
+    before = snapshot(database_url, schema)
+    again = run(HOUR, landing, database_url, schema, run_id="run-2")
+    assert again.skipped and sum(again.files.values()) == 0
+    assert snapshot(database_url, schema) == before
+    assert {row[0] for row in query(database_url, f'SELECT run_id FROM "{schema}".ingested_files')} == {"run-1"}
+
+    # A late file for the loaded hour: the hour loads again, merges only the new rows, and the ledger
+    # gains the file while the old rows keep the run that loaded them.
+    late = _span(TRACE, "b7ad6b7169203331", None, "late span", T, T + 1)
+    land(landing, HOUR, "traces_0009.json", _traces_request([late]), minute=59)
+    third = run(HOUR, landing, database_url, schema, run_id="run-3")
+    assert not third.skipped and third.load.merged["trace_spans"] == 1 and third.load.ledger_rows == 1
+    assert query(database_url, f'SELECT run_id, count(*) FROM "{schema}".ingested_files GROUP BY 1 ORDER BY 1') == [
+        ("run-1", 3), ("run-3", 1),
+    ]
