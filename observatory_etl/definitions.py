@@ -4,14 +4,9 @@ import dagster as dg
 
 from . import config
 from .assets import telemetry_tables
-from .jobs import recompute_costs
+from .jobs import load_telemetry_job, recompute_costs
 from .resources import default_resources
-
-load_telemetry_job = dg.define_asset_job(
-    "load_telemetry",
-    selection=[telemetry_tables],
-    description="Load one landing hour of OTLP traces, metrics and logs into PostgreSQL.",
-)
+from .sensors import landing_sensor
 
 # Every hour, load the hour that just ended, OBSERVATORY_SCHEDULE_LAG_MINUTES (default 15) after it ends,
 # so that the collector's last uploads have landed. Late files for older hours are the sensor's business.
@@ -23,5 +18,6 @@ defs = dg.Definitions(
     assets=[telemetry_tables],
     jobs=[load_telemetry_job, recompute_costs],
     schedules=[load_telemetry_schedule],
+    sensors=[landing_sensor],
     resources=default_resources(),
 )

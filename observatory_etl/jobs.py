@@ -1,4 +1,4 @@
-"""Maintenance jobs.
+"""Jobs: ``load_telemetry`` (the hourly load) and the maintenance job ``recompute_costs``.
 
 ``recompute_costs``: after the price table (``observatory_etl/data/model_prices.csv``) changes, launch it
 for a partition range (a backfill in the UI, or ``dagster job backfill -j recompute_costs
@@ -9,8 +9,15 @@ hour and rolls up their traces and sessions. Provided costs are never touched.
 import dagster as dg
 
 from . import pipeline
+from .assets import telemetry_tables
 from .partitions import hourly_partitions
 from .resources import WarehouseResource
+
+load_telemetry_job = dg.define_asset_job(
+    "load_telemetry",
+    selection=[telemetry_tables],
+    description="Load one landing hour of OTLP traces, metrics, logs and LLM spans into PostgreSQL.",
+)
 
 
 @dg.op(pool="warehouse", description="Recompute computed LLM costs of spans starting in the partition's hour with the current price table.")
