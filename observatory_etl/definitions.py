@@ -4,6 +4,7 @@ import dagster as dg
 
 from . import config
 from .assets import telemetry_tables
+from .checks import CHECKS
 from .jobs import load_telemetry_job, recompute_costs
 from .resources import default_resources
 from .sensors import landing_sensor
@@ -16,6 +17,7 @@ load_telemetry_schedule = dg.build_schedule_from_partitioned_job(
 
 defs = dg.Definitions(
     assets=[telemetry_tables],
+    asset_checks=CHECKS,
     jobs=[load_telemetry_job, recompute_costs],
     schedules=[load_telemetry_schedule],
     sensors=[landing_sensor],

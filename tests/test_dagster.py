@@ -10,9 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+import orjson
 
 from observatory_etl import synth
 from observatory_etl.assets import telemetry_tables
+from observatory_etl.checks import CHECKS, reconciliation
 from observatory_etl.definitions import defs
 from observatory_etl.resources import LandingResource, WarehouseResource
 from tests.conftest import HOUR, ROOT, counts, execute, land, query, snapshot
@@ -193,3 +195,30 @@ def test_bad_file_fails_fast_without_retry(landing, database_url, schema):
     # Failure(allow_retries=False): the retry policy did not schedule another attempt.
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     assert failures[0].event_specific_data.user_failure_data.metadata["file"].value.endswith("traces_bad.json")
+
+
+def test_asset_checks_after_a_load(landing, database_url, schema):
+    synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=20, seed=9)
+    orphan = {
+        "resourceSpans": [{"scopeSpans": [{"spans": [{
+            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "00f067aa0ba902b7",
+            "parentSpanId": "b7ad6b7169203331", "name": "child of a span that never arrived",
+            "startTimeUnixNano": "1793491200000000000", "endTimeUnixNano": "1793491201000000000"}]}]}]
+    }
+    land(landing, HOUR, "traces_orphan.json", orjson.dumps(orphan), minute=30)
+
+    result = dg.materialize([telemetry_tables, *CHECKS], partition_key=KEY, resources=resources(landing, database_url, schema))
+
+    checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == {"reconciliation", "orphan_spans", "freshness", "row_count_anomaly"}
+    assert checks["reconciliation"].passed
+    assert not checks["orphan_spans"].passed
+    assert checks["orphan_spans"].metadata["orphan_spans"].value == 1
+    assert checks["orphan_spans"].severity == dg.AssetCheckSeverity.WARN
+    assert not checks["freshness"].passed  # the hour loaded is weeks old
+    assert checks["row_count_anomaly"].passed  # no history to compare with yet
+
+    # A ledger that does not add up fails reconciliation.
+    execute(database_url, f"UPDATE \"{schema}\".ingested_files SET rows_merged = rows_merged - 1 WHERE object_key LIKE '%orphan%'")
+    evaluation = reconciliation(warehouse=WarehouseResource(database_url=database_url, schema_name=schema))
+    assert not evaluation.passed and evaluation.metadata["mismatched_signals"].value == ["traces"]
