@@ -1,0 +1,133 @@
+"""A real UI run: `dagster dev` (webserver + daemon) on loopback with the project's workspace.yaml and a
+dagster_home on PostgreSQL; a 3-partition backfill launched through the GraphQL API loads those hours."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+import urllib.request
+
+from observatory_etl import synth
+from tests.conftest import HOUR, ROOT, counts, query
+
+ASSETS = ["traces", "sessions", "trace_spans", "trace_events", "trace_links", "metrics", "metric_data_points", "logs"]
+PARTITIONS = ["2026-11-01-00:00", "2026-11-01-01:00", "2026-11-01-02:00"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query_text: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=orjson.dumps({"query": query_text, "variables": variables or {}}),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = orjson.loads(response.read())
+    assert "errors" not in body, body
+    return body["data"]
+
+
+LAUNCH = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on InvalidSubsetError { message }
+  }
+}"""
+STATUS = """
+query Status($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { status numPartitions }
+  }
+}"""
+MATERIALIZED = """
+query Materialized {
+  assetNodes(assetKeys: [{path: ["trace_spans"]}]) {
+    partitionStats { numMaterialized }
+  }
+}"""
+
+
+@pytest.fixture
+def dagster_dev(tmp_path, landing, database_url, schema):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "OBSERVATORY_LANDING_URL": str(landing),
+        "OBSERVATORY_DATABASE_URL": database_url,
+        "OBSERVATORY_SCHEMA": schema,
+    }
+    log = open(tmp_path / "dagster-dev.log", "wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("dagster dev did not start:\n" + (tmp_path / "dagster-dev.log").read_text()[-3000:])
+                time.sleep(1)
+        yield port, tmp_path / "dagster-dev.log"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_backfill_through_graphql(dagster_dev, landing, database_url, schema):
+    port, log = dagster_dev
+    stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=3), traces_per_hour=20, seed=21)
+
+    launched = graphql(port, LAUNCH, {"params": {
+        "partitionNames": PARTITIONS,
+        "assetSelection": [{"path": [key]} for key in ASSETS],
+        "fromFailure": False,
+    }})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    deadline = time.monotonic() + 300
+    while True:
+        backfill = graphql(port, STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        if backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED", "COMPLETED_FAILED", "CANCELED"):
+            break
+        assert time.monotonic() < deadline, f"backfill still {backfill['status']}:\n{log.read_text()[-3000:]}"
+        time.sleep(2)
+
+    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), log.read_text()[-3000:]
+    assert backfill["numPartitions"] == 3
+    assert graphql(port, MATERIALIZED)["assetNodes"][0]["partitionStats"]["numMaterialized"] == 3
+    assert counts(database_url, schema)["trace_spans"] == stats.spans
+    assert query(database_url, f'SELECT count(DISTINCT partition_key) FROM "{schema}".ingested_files') == [(3,)]
+    # BackfillPolicy.multi_run(24): the three hours ran as a single run.
+    assert query(database_url, "SELECT count(*) FROM public.runs WHERE run_body LIKE '%" + backfill_id + "%'") == [(1,)]
