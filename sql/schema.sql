@@ -37,7 +37,6 @@ CREATE TABLE IF NOT EXISTS traces (
     session_id      text,                 -- of the earliest span that has one
     user_id         text
 );
-CREATE INDEX IF NOT EXISTS traces_session_id_idx ON traces (session_id) WHERE session_id IS NOT NULL;
 
 -- One row per session, recomputed from traces for every session a load touches.
 CREATE TABLE IF NOT EXISTS sessions (

@@ -33,3 +33,6 @@ ALTER TABLE traces
     ADD COLUMN IF NOT EXISTS total_cost_usd double precision,
     ADD COLUMN IF NOT EXISTS session_id text,
     ADD COLUMN IF NOT EXISTS user_id text;
+
+-- Indexes on columns that upgraded warehouses only have after the statements above.
+CREATE INDEX IF NOT EXISTS traces_session_id_idx ON traces (session_id) WHERE session_id IS NOT NULL;

@@ -11,7 +11,7 @@ import pytest
 
 from observatory_etl import pipeline
 from observatory_etl.pricing import PriceTable
-from tests.conftest import HOUR, land, query, snapshot
+from tests.conftest import HOUR, execute, land, query, snapshot
 
 UTC = timezone.utc
 T = HOUR.timestamp()  # spans start at the landing hour
@@ -216,4 +216,28 @@ def test_native_llm_span_files(landing, database_url, schema):
     assert query(database_url, f'SELECT name FROM "{schema}".trace_events') == [("retry",)]
     assert query(database_url, f'SELECT llm_call_count, total_tokens, session_id, user_id FROM "{schema}".traces') == [
         (1, 150, "s-7", "u-7")
+    ]
+
+
+# The traces and trace_spans tables as the first release created them, before the LLM columns.
+FIRST_RELEASE_DDL = [
+    """CREATE TABLE traces (
+        trace_id uuid PRIMARY KEY, service_name text, root_span_name text, start_time timestamptz,
+        end_time timestamptz, duration_ns bigint, span_count integer NOT NULL, error_count integer NOT NULL)""",
+    """CREATE TABLE trace_spans (
+        trace_id uuid NOT NULL, span_id bigint NOT NULL, parent_span_id bigint, trace_state text, name text NOT NULL,
+        kind smallint NOT NULL, service_name text, scope_name text, scope_version text, start_time timestamptz,
+        end_time timestamptz, duration_ns bigint NOT NULL, status_code smallint NOT NULL, status_message text,
+        attributes jsonb NOT NULL, resource_attributes jsonb NOT NULL, scope_attributes jsonb NOT NULL,
+        PRIMARY KEY (trace_id, span_id))""",
+]
+
+
+def test_warehouse_of_the_first_release_is_upgraded(two_hours, database_url, schema):
+    execute(database_url, f'CREATE SCHEMA "{schema}"')
+    for statement in FIRST_RELEASE_DDL:
+        execute(database_url, statement.replace("CREATE TABLE ", f'CREATE TABLE "{schema}".'))
+    load_both(two_hours, database_url, schema)
+    assert query(database_url, f'SELECT llm_call_count, total_tokens, session_id FROM "{schema}".traces ORDER BY trace_id') == [
+        (2, 370, "s-1"), (1, 15, "s-1"),
     ]
