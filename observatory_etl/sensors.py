@@ -67,7 +67,9 @@ def scan(store, last_key: str | None, now: datetime, lookback: int) -> tuple[dic
             if newest is None or meta["path"] > newest:
                 newest = meta["path"]
     current = now.replace(minute=0, second=0, microsecond=0)
-    hours.update(current - timedelta(hours=h) for h in range(lookback + 1))
+    # At least the hour that just ended: its files were seen while it was in progress, when it could
+    # not be requested yet, and the cursor has moved past them.
+    hours.update(current - timedelta(hours=h) for h in range(max(lookback, 1) + 1))
     found = {}
     for hour in sorted(hours):
         files = list_hour(store, hour)

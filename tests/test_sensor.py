@@ -66,3 +66,12 @@ def test_sensor_evaluates_in_dagster(landing):
     keys = sorted(r.partition_key for r in result.run_requests)
     assert keys == [(end - timedelta(hours=h)).strftime("%Y-%m-%d-%H:00") for h in (2, 1)]
     assert context.cursor
+
+
+def test_an_hour_seen_in_progress_is_requested_once_it_ends(landing):
+    synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=8, files_per_hour=1, seed=5)
+    store = open_store(str(landing))
+    during, cursor = run_requests(store, None, HOUR + timedelta(minutes=40), lookback=0)
+    assert during == []  # the hour is still in progress: no partition yet
+    after, _ = run_requests(store, cursor, HOUR + timedelta(hours=1, minutes=5), lookback=0)
+    assert sorted(by_partition(after)) == ["2026-11-01-00:00"]
