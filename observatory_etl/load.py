@@ -48,20 +48,43 @@ def ledger_files(conn: adbc.Connection, schema: str, partition_key: str) -> dict
     return {key: (size, etag) for key, size, etag in rows}
 
 
+_DDL_FILES = ("schema", "upgrade", "views")
+
+
+def ddl_version() -> str:
+    """The MD5 of the DDL files (``sql/schema.sql``, ``upgrade.sql``, ``views.sql``): what a warehouse
+    records in ``schema_version`` once they are applied."""
+    digest = hashlib.md5(usedforsecurity=False)
+    for name in _DDL_FILES:
+        digest.update("\n".join(sql.statements(name)).encode())
+    return digest.hexdigest()
+
+
 def ensure_schema(conn: adbc.Connection, schema: str) -> None:
-    """Create schema ``schema`` and apply ``sql/schema.sql``, ``upgrade.sql`` and ``views.sql`` in it
-    (idempotent), then commit.
+    """Create schema ``schema`` and apply ``sql/schema.sql``, ``upgrade.sql`` and ``views.sql`` in it, then
+    commit — unless ``schema_version`` already records this version of them (one cheap SELECT, and no DDL
+    locks that would queue a load behind queries on the views).
 
     Concurrent callers are serialized by an advisory lock, so parallel first runs do not race on DDL.
     ``schema`` must already be a validated identifier (see :func:`observatory_etl.config.validate_schema`).
     """
+    version = ddl_version()
     with conn.cursor() as cur:
+        cur.execute(f"""SELECT to_regclass('"{schema}".schema_version') IS NOT NULL""")
+        if cur.fetchone()[0]:
+            cur.execute(f'SELECT version FROM "{schema}".schema_version')
+            if cur.fetchall() == [(version,)]:
+                conn.commit()
+                return
         cur.execute(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
         cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         cur.execute(f'SET search_path TO "{schema}", public')
-        for name in ("schema", "upgrade", "views"):
+        for name in _DDL_FILES:
             for statement in sql.statements(name):
                 cur.execute(statement)
+        cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version text NOT NULL)")
+        cur.execute("DELETE FROM schema_version")
+        cur.execute(f"INSERT INTO schema_version (version) VALUES ('{version}')")
     conn.commit()
 
 
