@@ -26,6 +26,7 @@ MERGE_ORDER = ("trace_spans", "trace_events", "trace_links", "metrics", "metric_
 FINAL_TABLES = ("traces", "sessions") + MERGE_ORDER
 _UUID_COLUMNS = {"trace_id", "linked_trace_id", "metric_id", "point_id", "log_id"}
 _SCHEMA_LOCK = 0x6F62736572766174  # advisory lock key serializing DDL ("observat")
+_ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-commit ("obs-roll")
 
 
 def connect(url: str) -> adbc.Connection:
@@ -193,6 +194,9 @@ class PartitionLoad:
                 self.conn.rollback()
                 return
             started = time.perf_counter()
+            # Rollups of concurrent loads (two hours holding spans of one trace) are serialized up to
+            # commit: the later one then reads the earlier one's committed spans, so no span is left out.
+            self._cur.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK})")
             for table in ("traces", "sessions"):  # sessions roll up from the traces just recomputed
                 self._cur.execute(sql.statement(f"merge/{table}"))
                 self.stats.merged[table] += max(self._cur.rowcount, 0)
