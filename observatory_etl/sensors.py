@@ -90,9 +90,14 @@ def run_requests(store, cursor: str | None, now: datetime, lookback: int) -> tup
     return requests, newest
 
 
+def interval_seconds() -> int:
+    """Seconds between sensor ticks, from OBSERVATORY_SENSOR_INTERVAL_SECONDS (default 60)."""
+    return int(os.environ.get("OBSERVATORY_SENSOR_INTERVAL_SECONDS") or "60")
+
+
 @dg.sensor(
     job=load_telemetry_job,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=interval_seconds(),
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Loads every landing hour whose files appeared or changed (late files included), once per set of files.",
 )
