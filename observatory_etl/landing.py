@@ -142,16 +142,22 @@ def _zstd_decompress(data: bytes) -> bytes:
     return b"".join(parts)
 
 
+class ObjectStoreError(Exception):
+    """The object store failed to serve a file (network, throttling, permissions): possibly transient,
+    unlike :class:`LandingError`, which is about the file's content. The message names the file."""
+
+
 def read_file(store, file: LandingFile) -> bytes:
     """Fetch one landing file and return its decompressed bytes.
 
     Raises:
-        LandingError: the object cannot be fetched or decompressed.
+        ObjectStoreError: the object cannot be fetched (retrying may help).
+        LandingError: the bytes are not valid gzip or zstd (retrying will not help).
     """
     try:
         data = obstore.get(store, file.path).bytes().to_bytes()
     except Exception as exc:  # obstore raises its own hierarchy; keep the file name in the message
-        raise LandingError(file.path, f"cannot read object: {exc}") from exc
+        raise ObjectStoreError(f"{file.path}: cannot read object: {exc}") from exc
     return decompress(data, file.path)
 
 

@@ -6,13 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 import orjson
 
-from observatory_etl import synth
+from observatory_etl import load, synth
 from observatory_etl.assets import telemetry_tables
 from observatory_etl.checks import CHECKS, reconciliation
 from observatory_etl.definitions import defs
@@ -165,19 +167,19 @@ def test_recompute_costs_job(landing, database_url, schema):
 
 
 def test_partition_range_runs_as_one_run(landing, database_url, schema):
-    """A 3-hour backfill range materializes in one run (BackfillPolicy.multi_run, up to 24 per run)."""
-    stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=3), traces_per_hour=20, seed=11)
+    """A 24-hour backfill range materializes in one run (BackfillPolicy.multi_run, up to 24 per run)."""
+    stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=24), traces_per_hour=4, files_per_hour=1, seed=11)
     result = dg.materialize(
         [telemetry_tables],
         resources=resources(landing, database_url, schema),
         tags={
             "dagster/asset_partition_range_start": "2026-11-01-00:00",
-            "dagster/asset_partition_range_end": "2026-11-01-02:00",
+            "dagster/asset_partition_range_end": "2026-11-01-23:00",
         },
     )
     assert result.success
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
-    assert metadata["partitions"].value == 3
+    assert metadata["partitions"].value == 24
     assert counts(database_url, schema)["trace_spans"] == stats.spans
     assert telemetry_tables.backfill_policy.max_partitions_per_run == 24
 
@@ -222,3 +224,48 @@ def test_asset_checks_after_a_load(landing, database_url, schema):
     execute(database_url, f"UPDATE \"{schema}\".ingested_files SET rows_merged = rows_merged - 1 WHERE object_key LIKE '%orphan%'")
     evaluation = reconciliation(warehouse=WarehouseResource(database_url=database_url, schema_name=schema))
     assert not evaluation.passed and evaluation.metadata["mismatched_signals"].value == ["traces"]
+
+
+def test_transient_fault_is_retried(landing, database_url, schema):
+    """A real transient fault: the load's database connection is killed while it waits for the hour's
+    advisory lock. The RetryPolicy runs the step again, and the second attempt loads the hour."""
+    stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=10, seed=13)
+    conn = load.connect(database_url)
+    load.ensure_schema(conn, schema)
+    key = load.lock_key(f"observatory:{schema}:{KEY}")
+    waiting = f"""SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+                  AND query LIKE '%pg_advisory_xact_lock({key})%'"""
+    holder = conn.cursor()
+    holder.execute(f"SELECT pg_advisory_xact_lock({key})")  # hold the hour, as another run of it would
+
+    outcome = {}
+    thread = threading.Thread(
+        target=lambda: outcome.setdefault(
+            "result",
+            dg.materialize([telemetry_tables], partition_key=KEY, resources=resources(landing, database_url, schema), raise_on_error=False),
+        )
+    )
+    thread.start()
+
+    def wait_for_waiter(exclude=()):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pids = [pid for (pid,) in query(database_url, waiting) if pid not in exclude]
+            if pids:
+                return pids[0]
+            time.sleep(0.05)
+        raise AssertionError("no load is waiting for the hour's lock")
+
+    first = wait_for_waiter()
+    execute(database_url, f"SELECT pg_terminate_backend({first})")  # the connection is lost
+    wait_for_waiter(exclude={first})  # the retry is back, waiting for the same lock
+    conn.commit()  # release the hour
+    conn.close()
+    thread.join(120)
+
+    result = outcome["result"]
+    assert result.success
+    assert len([e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]) == 1
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["retries"].value == 1
+    assert counts(database_url, schema)["trace_spans"] == stats.spans
