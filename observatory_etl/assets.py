@@ -2,7 +2,7 @@
 
 ``telemetry_tables`` is one multi-asset over the eight final tables because they are merged in one
 transaction: an hour either lands in all of them or in none. A run covers one partition or, in a
-backfill, a range of up to 24 (each hour its own transaction). Each materialization reports files
+backfill, a range (BackfillPolicy.single_run), each hour its own transaction. Each materialization reports files
 read, rows per table, and seconds and rows/s per stage as metadata.
 """
 
@@ -35,8 +35,9 @@ _DESCRIPTIONS = {
     partitions_def=hourly_partitions,
     can_subset=False,
     pool="warehouse",  # limits simultaneous warehouse loads across runs (dagster_home/dagster.yaml)
-    # A backfill runs up to a day of hours per run, each hour in its own transaction.
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=24),
+    # A backfill (or `dagster asset materialize --partition-range`, which requires this) is one run that
+    # loads its hours one after another, each in its own transaction; hours already loaded are skipped.
+    backfill_policy=dg.BackfillPolicy.single_run(),
     # Transient faults (lost connections, timeouts, object-store throttling) are retried with backoff;
     # bad input raises Failure(allow_retries=False) and fails at once.
     retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),

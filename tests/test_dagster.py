@@ -167,7 +167,7 @@ def test_recompute_costs_job(landing, database_url, schema):
 
 
 def test_partition_range_runs_as_one_run(landing, database_url, schema):
-    """A 24-hour backfill range materializes in one run (BackfillPolicy.multi_run, up to 24 per run)."""
+    """A 24-hour backfill range materializes in one run (BackfillPolicy.single_run)."""
     stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=24), traces_per_hour=4, files_per_hour=1, seed=11)
     result = dg.materialize(
         [telemetry_tables],
@@ -181,7 +181,7 @@ def test_partition_range_runs_as_one_run(landing, database_url, schema):
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["partitions"].value == 24
     assert counts(database_url, schema)["trace_spans"] == stats.spans
-    assert telemetry_tables.backfill_policy.max_partitions_per_run == 24
+    assert telemetry_tables.backfill_policy.max_partitions_per_run is None  # single run, whatever the range
 
 
 def test_bad_file_fails_fast_without_retry(landing, database_url, schema):

@@ -329,9 +329,9 @@ def test_concurrency_leaves_room_for_fresh_hours(instance):
     (backfill,) = [limit for limit in runs["tag_concurrency_limits"] if limit["key"] == "dagster/backfill"]
     # Backfills never take every warehouse slot, and the pool never waits for a run slot.
     assert backfill["limit"] < pools["default_limit"] <= runs["max_concurrent_runs"]
-    # The default limit governs the pool the loads use; a run covers up to 24 hours.
+    # The default limit governs the pool the loads use; a backfill range is one run.
     assert telemetry_tables.op.pool == recompute_costs_op.pool == "warehouse"
-    assert telemetry_tables.backfill_policy.max_partitions_per_run == 24
+    assert telemetry_tables.backfill_policy.max_partitions_per_run is None
 
 
 # --- Dockerfile -------------------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_backfill_through_graphql(dagster_dev, landing, database_url, schema):
 
     assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), log.read_text()[-3000:]
     assert backfill["numPartitions"] == 3
-    # BackfillPolicy.multi_run(24): the three hours ran as a single run, which materialized all three.
+    # BackfillPolicy.single_run: the three hours ran as a single run, which materialized all three.
     # (Dagster's own tables are shared by the tests that use this database, so look at this run only.)
     [(run_id,)] = query(database_url, "SELECT run_id FROM public.runs WHERE run_body LIKE '%" + backfill_id + "%'")
     materializations = graphql(port, MATERIALIZED, {"partitions": PARTITIONS})["assetNodes"][0]["assetMaterializations"]
