@@ -46,7 +46,8 @@ def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource
     """Load the landing hours of the run's partition (or partition range) into the final tables (idempotent).
 
     Raises:
-        dagster.Failure: a landing file cannot be read or decoded (not retried; names the file and reason).
+        dagster.Failure: a landing file cannot be decompressed or decoded (not retried; names the file and
+            reason). A file the object store fails to serve, or a database error, is retried instead.
     """
     window = context.partition_time_window
     results = []
