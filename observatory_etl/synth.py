@@ -1662,30 +1662,23 @@ def _metrics_request(slot: _Slot, rng: _Rng, start_ns: int, time_ns: int, day_st
         scope_metrics = []
         for scope_name in sorted(set(token_usage.get(r, {})) | set(durations.get(r, {}))):
             metrics = []
-            usage = token_usage.get(r, {}).get(scope_name, {})
-            if usage:
-                metrics.append({
-                    "name": "gen_ai.client.token.usage",
-                    "unit": "{token}",
-                    "description": "Number of input and output tokens used.",
-                    "histogram": {"dataPoints": [usage[k].point(start, time, TOKEN_USAGE_BOUNDS,
-                                                                attrs(k, "gen_ai.token.type"))
-                                                 for k in sorted(usage, key=repr)],
-                                  "aggregationTemporality": _TEMPORALITY_DELTA},
-                })
-                points += len(usage)
-            duration = durations.get(r, {}).get(scope_name, {})
-            if duration:
-                metrics.append({
-                    "name": "gen_ai.client.operation.duration",
-                    "unit": "s",
-                    "description": "GenAI operation duration.",
-                    "histogram": {"dataPoints": [duration[k].point(start, time, DURATION_BOUNDS,
-                                                                   attrs(k, "error.type"))
-                                                 for k in sorted(duration, key=repr)],
-                                  "aggregationTemporality": _TEMPORALITY_DELTA},
-                })
-                points += len(duration)
+            for histograms, name, unit, description, bounds, last in (
+                (token_usage, "gen_ai.client.token.usage", "{token}", "Number of input and output tokens used.",
+                 TOKEN_USAGE_BOUNDS, "gen_ai.token.type"),
+                (durations, "gen_ai.client.operation.duration", "s", "GenAI operation duration.",
+                 DURATION_BOUNDS, "error.type"),
+            ):
+                series = histograms.get(r, {}).get(scope_name, {})
+                if series:
+                    metrics.append({
+                        "name": name,
+                        "unit": unit,
+                        "description": description,
+                        "histogram": {"dataPoints": [series[k].point(start, time, bounds, attrs(k, last))
+                                                     for k in sorted(series, key=repr)],
+                                      "aggregationTemporality": _TEMPORALITY_DELTA},
+                    })
+                    points += len(series)
             scope_metrics.append({"scope": scopes[scope_name], "metrics": metrics})
         requests_before[r] += slot.requests_by_resource[r]
         cumulative = 2 * (traces_per_hour * hour_offset + requests_before[r])
