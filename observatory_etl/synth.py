@@ -96,7 +96,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import accumulate
 
 import obstore
@@ -105,6 +105,7 @@ import zstandard
 
 from .gc_pause import gc_paused
 from .landing import open_store
+from .pricing import PriceTable
 
 __all__ = [
     "SynthStats", "write_landing", "native_trace_count", "TOKEN_USAGE_BOUNDS", "DURATION_BOUNDS", "DIALECTS",
@@ -247,7 +248,6 @@ class _Model:
     scope: dict  # the OTel GenAI (current names) instrumentation's scope
     finish: tuple[str, ...]  # (normal stop, tool call, length)
     ns_per_output_token: tuple[float, float]
-    prices: tuple[float, float, float]  # USD per 1M tokens: input, cached input, output (for provided costs)
     reasoning: bool = False
 
 
@@ -284,36 +284,49 @@ class _Service:
                                                          [w for _, w in self.chat_models]))
 
 
+def _provided_cost(model: _Model, input_tokens: int, output_tokens: int,
+                   cache_read: int | None) -> tuple[float, float, float]:
+    """The cost an instrumentation provides, in USD (prompt, completion, total): the packaged price table's
+    (observatory_etl/data/model_prices.csv) as of its version date, rounded to 1e-10 USD."""
+    prices = PriceTable.load()
+    cost = prices.cost(
+        model.provider, model.response, date.fromisoformat(prices.version),
+        input_tokens=input_tokens, output_tokens=output_tokens, cache_read_input_tokens=cache_read,
+    )
+    prompt, completion = round(cost.input, 10), round(cost.output, 10)
+    return prompt, completion, round(prompt + completion, 10)
+
+
 _OPENAI_SCOPE = {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.1b0"}
 _ANTHROPIC_SCOPE = {"name": "opentelemetry.instrumentation.anthropic", "version": "0.1b0"}
 
 _GPT_4O_MINI = _Model(
     "openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "api.openai.com", _OPENAI_SCOPE,
-    ("stop", "tool_calls", "length"), (6e6, 14e6), (0.15, 0.075, 0.60),
+    ("stop", "tool_calls", "length"), (6e6, 14e6),
 )
 _GPT_4O = _Model(
     "openai", "gpt-4o", "gpt-4o-2024-08-06", "api.openai.com", _OPENAI_SCOPE,
-    ("stop", "tool_calls", "length"), (12e6, 30e6), (2.50, 1.25, 10.00),
+    ("stop", "tool_calls", "length"), (12e6, 30e6),
 )
 _GPT_41_MINI = _Model(
     "openai", "gpt-4.1-mini", "gpt-4.1-mini-2025-04-14", "api.openai.com", _OPENAI_SCOPE,
-    ("stop", "tool_calls", "length"), (7e6, 16e6), (0.40, 0.10, 1.60),
+    ("stop", "tool_calls", "length"), (7e6, 16e6),
 )
 _O4_MINI = _Model(
     "openai", "o4-mini", "o4-mini-2025-04-16", "api.openai.com", _OPENAI_SCOPE,
-    ("stop", "tool_calls", "length"), (5e6, 11e6), (1.10, 0.275, 4.40), reasoning=True,
+    ("stop", "tool_calls", "length"), (5e6, 11e6), reasoning=True,
 )
 _CLAUDE_HAIKU = _Model(
     "anthropic", "claude-3-5-haiku-latest", "claude-3-5-haiku-20241022", "api.anthropic.com", _ANTHROPIC_SCOPE,
-    ("end_turn", "tool_use", "max_tokens"), (8e6, 18e6), (0.80, 0.08, 4.00),
+    ("end_turn", "tool_use", "max_tokens"), (8e6, 18e6),
 )
 _CLAUDE_SONNET = _Model(
     "anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "api.anthropic.com", _ANTHROPIC_SCOPE,
-    ("end_turn", "tool_use", "max_tokens"), (14e6, 32e6), (3.00, 0.30, 15.00),
+    ("end_turn", "tool_use", "max_tokens"), (14e6, 32e6),
 )
 _EMBEDDING_3_SMALL = _Model(
     "openai", "text-embedding-3-small", "text-embedding-3-small", "api.openai.com", _OPENAI_SCOPE,
-    ("stop", "stop", "stop"), (0.0, 0.0), (0.02, 0.02, 0.0),
+    ("stop", "stop", "stop"), (0.0, 0.0),
 )
 
 _SUPPORT_CONTENT = _Content(
@@ -591,12 +604,8 @@ class _Call:
         return (self.end - self.start) / NS_PER_S
 
     def cost(self) -> tuple[float, float, float]:
-        """Provided cost in USD (prompt, completion, total), from the model's list prices."""
-        price_in, price_cached, price_out = self.model.prices
-        cached = self.cache_read or 0
-        prompt = round(((self.input_tokens - cached) * price_in + cached * price_cached) / 1e6, 10)
-        completion = round(self.output_tokens * price_out / 1e6, 10)
-        return prompt, completion, round(prompt + completion, 10)
+        """Provided cost in USD (prompt, completion, total), from the packaged price table."""
+        return _provided_cost(self.model, self.input_tokens, self.output_tokens, self.cache_read)
 
 
 class _TraceBuilder:
@@ -1496,11 +1505,8 @@ class _NativeTrace:
         fields["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                            "total_tokens": prompt_tokens + completion_tokens, "cache_read_tokens": cache_read}
         if rng.random() < 0.5:  # provided cost on about half
-            price_in, price_cached, price_out = model.prices
-            prompt_cost = round(((prompt_tokens - cache_read) * price_in + cache_read * price_cached) / 1e6, 10)
-            completion_cost = round(completion_tokens * price_out / 1e6, 10)
-            fields["cost"] = {"prompt": prompt_cost, "completion": completion_cost,
-                              "total": round(prompt_cost + completion_cost, 10)}
+            prompt_cost, completion_cost, total_cost = _provided_cost(model, prompt_tokens, completion_tokens, cache_read)
+            fields["cost"] = {"prompt": prompt_cost, "completion": completion_cost, "total": total_cost}
         fields["latency"] = {"total_ms": duration / NS_PER_MS, "ttft_ms": ttft / NS_PER_MS if streaming else None}
         fields["input"] = prompt
         # the output as a messages array, or (30%) as plain text
@@ -1527,8 +1533,8 @@ class _NativeTrace:
                         "usage": {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens,
                                   "cache_read_tokens": 0}}
         if rng.random() < 0.5:
-            cost = round(tokens * model.prices[0] / 1e6, 12)
-            fields["cost"] = {"prompt": cost, "completion": 0.0, "total": cost}
+            prompt_cost, completion_cost, total_cost = _provided_cost(model, tokens, 0, 0)
+            fields["cost"] = {"prompt": prompt_cost, "completion": completion_cost, "total": total_cost}
         self._line(self.span_id(), parent, "embed_chunks", "EMBEDDING", start, end, **fields,
                    latency={"total_ms": (end - start) / NS_PER_MS, "ttft_ms": None},
                    input=self.document, status="ok")
