@@ -11,7 +11,9 @@ OBSERVATORY_DATABASE_URL   PostgreSQL URL of the warehouse                      
 OBSERVATORY_SCHEMA         schema of all tables                                        ``observatory``
 OBSERVATORY_START          first hourly partition (ISO date or datetime, UTC)          ``2026-01-01``
 OBSERVATORY_CHUNK_ROWS     records decoded per staged-and-merged chunk                 ``50000``
+OBSERVATORY_CHUNK_BYTES    decompressed input bytes per chunk (whichever bound first)  ``134217728`` (128 MiB)
 OBSERVATORY_SCHEDULE_LAG_MINUTES  minutes after an hour ends before the schedule loads it  ``15``
+OBSERVATORY_RETENTION_DAYS days of telemetry the retention job keeps                   ``30``
 DAGSTER_HOME               Dagster instance folder                                     ``./dagster_home``
 =========================  ==========================================================  ======================
 
@@ -32,6 +34,8 @@ DEFAULT_LANDING_URL = "./landing"
 DEFAULT_SCHEMA = "observatory"
 DEFAULT_START = "2026-01-01"
 DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_CHUNK_BYTES = 128 * 1024 * 1024
+DEFAULT_RETENTION_DAYS = 30
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -84,6 +88,18 @@ def schedule_lag_minutes() -> int:
     raw = os.environ.get("OBSERVATORY_SCHEDULE_LAG_MINUTES") or "15"
     if not raw.isdigit() or not 0 <= int(raw) <= 59:
         raise ValueError(f"OBSERVATORY_SCHEDULE_LAG_MINUTES must be an integer from 0 to 59, got {raw!r}")
+    return int(raw)
+
+
+def retention_days() -> int:
+    """Days of telemetry the retention job keeps, from OBSERVATORY_RETENTION_DAYS (default 30).
+
+    Raises:
+        ValueError: not a positive integer.
+    """
+    raw = os.environ.get("OBSERVATORY_RETENTION_DAYS") or str(DEFAULT_RETENTION_DAYS)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"OBSERVATORY_RETENTION_DAYS must be a positive integer, got {raw!r}")
     return int(raw)
 
 

@@ -5,7 +5,7 @@ import dagster as dg
 from . import config
 from .assets import telemetry_tables
 from .checks import CHECKS
-from .jobs import load_telemetry_job, recompute_costs
+from .jobs import drop_expired_partitions, load_telemetry_job, recompute_costs, retention_schedule
 from .resources import default_resources
 from .sensors import landing_sensor
 
@@ -18,8 +18,8 @@ load_telemetry_schedule = dg.build_schedule_from_partitioned_job(
 defs = dg.Definitions(
     assets=[telemetry_tables],
     asset_checks=CHECKS,
-    jobs=[load_telemetry_job, recompute_costs],
-    schedules=[load_telemetry_schedule],
+    jobs=[load_telemetry_job, recompute_costs, drop_expired_partitions],
+    schedules=[load_telemetry_schedule, retention_schedule],
     sensors=[landing_sensor],
     resources=default_resources(),
 )

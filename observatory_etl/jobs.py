@@ -1,4 +1,5 @@
-"""Jobs: ``load_telemetry`` (the hourly load) and the maintenance job ``recompute_costs``.
+"""Jobs: ``load_telemetry`` (the hourly load) and the maintenance jobs ``recompute_costs`` and
+``drop_expired_partitions``.
 
 ``recompute_costs``: after the price table (``observatory_etl/data/model_prices.csv``) changes, launch it
 for a partition range (a backfill in the UI, or ``dagster job backfill -j recompute_costs
@@ -6,9 +7,12 @@ for a partition range (a backfill in the UI, or ``dagster job backfill -j recomp
 hour and rolls up their traces and sessions. Provided costs are never touched.
 """
 
+from datetime import datetime, timedelta, timezone
+
 import dagster as dg
 
-from . import pipeline
+from . import load, pipeline
+from .config import retention_days
 from .assets import telemetry_tables
 from .partitions import hourly_partitions
 from .resources import WarehouseResource
@@ -43,3 +47,55 @@ def recompute_costs_op(context: dg.OpExecutionContext, warehouse: WarehouseResou
 @dg.job(partitions_def=hourly_partitions, description=__doc__.split("\n\n")[1].replace("\n", " "))
 def recompute_costs():
     recompute_costs_op()
+
+
+class RetentionConfig(dg.Config):
+    """How much telemetry ``drop_expired_partitions`` keeps."""
+
+    retention_days: int = retention_days()
+
+
+@dg.op(pool="warehouse", description="Drop the daily partitions (and rollup rows) of telemetry older than retention_days.")
+def drop_expired_partitions_op(
+    context: dg.OpExecutionContext, config: RetentionConfig, warehouse: WarehouseResource
+) -> dg.Output[None]:
+    if config.retention_days < 1:
+        raise dg.Failure(f"retention_days must be at least 1, got {config.retention_days}")
+    before = (datetime.now(timezone.utc) - timedelta(days=config.retention_days)).date()
+    conn = load.connect(warehouse.url())
+    try:
+        load.ensure_schema(conn, warehouse.schema())
+        result = load.drop_expired(conn, warehouse.schema(), before)
+    finally:
+        conn.close()
+    context.log.info(
+        f"kept days from {before}: dropped {len(result.partitions_dropped)} partitions "
+        f"({', '.join(result.partitions_dropped) or 'none'}), {result.traces_deleted:,} traces, "
+        f"{result.trace_links_deleted:,} trace links, {result.sessions_deleted:,} sessions"
+    )
+    return dg.Output(
+        None,
+        metadata={
+            "kept_from_day": str(before),
+            "partitions_dropped": dg.MetadataValue.json(result.partitions_dropped),
+            "traces_deleted": result.traces_deleted,
+            "trace_links_deleted": result.trace_links_deleted,
+            "sessions_deleted": result.sessions_deleted,
+        },
+    )
+
+
+@dg.job(
+    description="Retention: drop the daily partitions of trace_spans, trace_events, metric_data_points and logs "
+    "for UTC days older than retention_days (default OBSERVATORY_RETENTION_DAYS, 30), and the traces, trace "
+    "links and sessions that ended before them. The file ledger is kept, so expired hours are not reloaded."
+)
+def drop_expired_partitions():
+    drop_expired_partitions_op()
+
+
+# Daily at 00:30 UTC; stopped by default (start it in the UI or set default_status in a deployment).
+retention_schedule = dg.ScheduleDefinition(
+    name="drop_expired_partitions_daily", job=drop_expired_partitions, cron_schedule="30 0 * * *",
+    execution_timezone="UTC",
+)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 
 import adbc_driver_postgresql.dbapi as adbc
 import polars as pl
@@ -23,6 +24,8 @@ import pyarrow as pa
 from . import sql
 
 MERGE_ORDER = ("trace_spans", "trace_events", "trace_links", "metrics", "metric_data_points", "logs")
+# Tables partitioned by event day (sql/schema.sql, sql/partitions.sql).
+PARTITIONED_TABLES = ("trace_spans", "trace_events", "metric_data_points", "logs")
 FINAL_TABLES = ("traces", "sessions") + MERGE_ORDER
 _UUID_COLUMNS = {"trace_id", "linked_trace_id", "metric_id", "point_id", "log_id"}
 _SCHEMA_LOCK = 0x6F62736572766174  # advisory lock key serializing DDL ("observat")
@@ -49,11 +52,12 @@ def ledger_files(conn: adbc.Connection, schema: str, partition_key: str) -> dict
     return {key: (size, etag) for key, size, etag in rows}
 
 
-_DDL_FILES = ("schema", "upgrade", "views")
+_DDL_FILES = ("migrate", "schema", "partitions", "upgrade", "views")
 
 
 def ddl_version() -> str:
-    """The MD5 of the DDL files (``sql/schema.sql``, ``upgrade.sql``, ``views.sql``): what a warehouse
+    """The MD5 of the DDL files (``sql/migrate.sql``, ``schema.sql``, ``partitions.sql``, ``upgrade.sql``,
+    ``views.sql``): what a warehouse
     records in ``schema_version`` once they are applied."""
     digest = hashlib.md5(usedforsecurity=False)
     for name in _DDL_FILES:
@@ -62,7 +66,7 @@ def ddl_version() -> str:
 
 
 def ensure_schema(conn: adbc.Connection, schema: str) -> None:
-    """Create schema ``schema`` and apply ``sql/schema.sql``, ``upgrade.sql`` and ``views.sql`` in it, then
+    """Create schema ``schema`` and apply the DDL files (see :func:`ddl_version`) in it, then
     commit — unless ``schema_version`` already records this version of them (one cheap SELECT, and no DDL
     locks that would queue a load behind queries on the views).
 
@@ -87,6 +91,58 @@ def ensure_schema(conn: adbc.Connection, schema: str) -> None:
         cur.execute("DELETE FROM schema_version")
         cur.execute(f"INSERT INTO schema_version (version) VALUES ('{version}')")
     conn.commit()
+
+
+def create_partitions(conn: adbc.Connection, schema: str, first_day: date, last_day: date) -> int:
+    """Create the daily partitions of :data:`PARTITIONED_TABLES` for the UTC days [first_day, last_day] that
+    have none, in a transaction of their own, and commit; returns how many were created.
+
+    Run before a load's transaction (never inside it: attaching a partition waits for loads holding the
+    table). Rows of days without a partition go to the table's DEFAULT partition and move into the day's
+    partition when it is created (sql/partitions.sql).
+    """
+    with conn.cursor() as cur:
+        cur.execute(f'SET search_path TO "{schema}", public')
+        cur.execute(sql.statement("create_partitions"), (first_day, last_day, list(PARTITIONED_TABLES)))
+        created = cur.fetchone()[0]
+    conn.commit()
+    return created
+
+
+@dataclass
+class RetentionResult:
+    """What :func:`drop_expired` removed: daily partitions dropped (``table_pYYYYMMDD`` names), and rows of
+    ``traces``, ``trace_links`` and ``sessions`` deleted."""
+
+    partitions_dropped: list[str]
+    traces_deleted: int
+    trace_links_deleted: int
+    sessions_deleted: int
+
+
+def drop_expired(conn: adbc.Connection, schema: str, before: date) -> RetentionResult:
+    """Delete telemetry of UTC days before ``before``, in one transaction.
+
+    Drops the daily partitions of :data:`PARTITIONED_TABLES` for those days, deletes their default
+    partitions' older rows, the ``traces`` rows (and their ``trace_links``) of traces that ended before
+    ``before`` and the ``sessions`` last seen before it. The file ledger is kept, so rerunning an expired
+    hour does not load it again. Raises ``adbc_driver_manager.Error`` on a database failure (rolled back).
+    """
+    cutoff = datetime(before.year, before.month, before.day, tzinfo=timezone.utc)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'SET search_path TO "{schema}", public')
+            cur.execute(sql.statement("retention/drop_partitions"), (before, list(PARTITIONED_TABLES)))
+            dropped = [name for _, name in cur.fetchall()]
+            cur.execute(sql.statement("retention/traces"), (cutoff,))
+            traces, links = cur.fetchone()
+            cur.execute(sql.statement("retention/sessions"), (cutoff,))
+            sessions = max(cur.rowcount, 0)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return RetentionResult(dropped, traces, links, sessions)
 
 
 def to_arrow(frame: pl.DataFrame) -> pa.Table:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import polars as pl
@@ -119,6 +119,11 @@ def load_hour(
             result.wall_seconds = time.perf_counter() - wall
             log(f"{key}: all {len(files)} files unchanged since loaded (ingested_files): skipped")
             return result
+        # Daily partitions for the landing day and its neighbours, before the load's transaction; rows of
+        # other days go to the default partitions.
+        created = load.create_partitions(conn, schema, (hour - timedelta(days=1)).date(), (hour + timedelta(days=1)).date())
+        if created:
+            log(f"{key}: created {created} daily partitions")
         with load.PartitionLoad(conn, schema, key) as partition, _ChunkLoader(partition, result, log) as loader:
             result.load = partition.stats
             ledger_rows: list[dict] = []

@@ -1,8 +1,8 @@
 """The SQL files of ``sql/``: located, read and split into statements.
 
 ADBC's DB-API runs one statement per ``execute``, so files holding several statements are split on
-semicolons that end a line (the files keep every statement's final ``;`` at a line end and use no
-dollar-quoted bodies).
+semicolons that end a line (the files keep every statement's final ``;`` at a line end); semicolons inside
+a ``$$``-quoted function or ``DO`` body do not split.
 """
 
 from __future__ import annotations
@@ -28,9 +28,12 @@ def statements(name: str) -> tuple[str, ...]:
     """
     text = (sql_dir() / f"{name}.sql").read_text()
     parts, current = [], []
+    in_body = False  # inside a $$-quoted function or DO body, whose own ";" do not end the statement
     for line in text.splitlines():
         current.append(line)
-        if line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
+        if not line.lstrip().startswith("--") and line.count("$$") % 2:
+            in_body = not in_body
+        if not in_body and line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
             parts.append("\n".join(current).rstrip().rstrip(";"))
             current = []
     parts.append("\n".join(current))

@@ -6,6 +6,14 @@
 -- signed integer; span_id('eee19b7ec3c1b174') and span_id_hex(span_id) convert). Records without a
 -- natural key (log records, data points, metrics) have a uuid key: the MD5 of their identity fields.
 -- Timestamps are timestamptz (microseconds, UTC); exact span durations are kept in duration_ns.
+--
+-- The large tables (trace_spans, trace_events, metric_data_points, logs) are partitioned by event day
+-- (UTC): daily partitions <table>_pYYYYMMDD are created ahead of each load by create_day_partitions()
+-- (sql/partitions.sql), rows of other days land in <table>_default, and the retention job drops whole
+-- days. A partitioned table's primary key must hold its partition column, so those keys end with the
+-- event time; the time is part of the record and never changes, so the key is as unique as before.
+-- Partition columns are NOT NULL: an unset OTLP time (0) is stored as the epoch, and a log record without
+-- a time takes its observed time (OTLP logs data model: "use ObservedTimestamp if Timestamp is missing").
 
 CREATE OR REPLACE FUNCTION span_id(hex text) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -62,7 +70,7 @@ CREATE TABLE IF NOT EXISTS trace_spans (
     service_name        text,              -- resource attribute service.name
     scope_name          text,
     scope_version       text,
-    start_time          timestamptz,
+    start_time          timestamptz NOT NULL, -- partition column (epoch when unset)
     end_time            timestamptz,
     duration_ns         bigint NOT NULL,   -- endTimeUnixNano - startTimeUnixNano
     status_code         smallint NOT NULL, -- Status.code: 0 unset, 1 ok, 2 error
@@ -94,19 +102,22 @@ CREATE TABLE IF NOT EXISTS trace_spans (
     environment                 text,
     input                       jsonb,  -- prompt messages
     output                      jsonb,  -- completion messages
-    PRIMARY KEY (trace_id, span_id)
-);
+    PRIMARY KEY (trace_id, span_id, start_time)
+) PARTITION BY RANGE (start_time);
+CREATE TABLE IF NOT EXISTS trace_spans_default PARTITION OF trace_spans DEFAULT;
+-- Hour-range queries inside a day partition (BRIN: tiny, cheap to maintain on time-ordered inserts).
 CREATE INDEX IF NOT EXISTS trace_spans_start_time_brin ON trace_spans USING brin (start_time);
 
 CREATE TABLE IF NOT EXISTS trace_events (
     trace_id    uuid NOT NULL,
     span_id     bigint NOT NULL,
     event_index integer NOT NULL,         -- position of the event in its span
-    time        timestamptz,
+    time        timestamptz NOT NULL,     -- partition column (epoch when unset)
     name        text NOT NULL,
     attributes  jsonb NOT NULL,
-    PRIMARY KEY (trace_id, span_id, event_index)
-);
+    PRIMARY KEY (trace_id, span_id, event_index, time)
+) PARTITION BY RANGE (time);
+CREATE TABLE IF NOT EXISTS trace_events_default PARTITION OF trace_events DEFAULT;
 
 CREATE TABLE IF NOT EXISTS trace_links (
     trace_id        uuid NOT NULL,
@@ -134,11 +145,11 @@ CREATE TABLE IF NOT EXISTS metrics (
 );
 
 CREATE TABLE IF NOT EXISTS metric_data_points (
-    point_id                uuid PRIMARY KEY, -- md5(metric_id, attributes, start time ns, time ns)
+    point_id                uuid NOT NULL,    -- md5(metric_id, attributes, start time ns, time ns)
     metric_id               uuid NOT NULL,
     metric_name             text NOT NULL,
     start_time              timestamptz,
-    time                    timestamptz,
+    time                    timestamptz NOT NULL, -- partition column (epoch when unset)
     value                   double precision, -- gauge and sum: asDouble or asInt
     count                   bigint,           -- histogram, exponential histogram, summary
     sum                     double precision,
@@ -158,13 +169,15 @@ CREATE TABLE IF NOT EXISTS metric_data_points (
     flags                   integer NOT NULL,
     aggregation_temporality smallint,         -- 1 delta, 2 cumulative (sum, histograms)
     is_monotonic            boolean,          -- sum only
-    attributes              jsonb NOT NULL
-);
+    attributes              jsonb NOT NULL,
+    PRIMARY KEY (point_id, time)
+) PARTITION BY RANGE (time);
+CREATE TABLE IF NOT EXISTS metric_data_points_default PARTITION OF metric_data_points DEFAULT;
 CREATE INDEX IF NOT EXISTS metric_data_points_time_brin ON metric_data_points USING brin (time);
 
 CREATE TABLE IF NOT EXISTS logs (
-    log_id              uuid PRIMARY KEY, -- md5 of every field of the record and its resource and scope
-    time                timestamptz,
+    log_id              uuid NOT NULL,    -- md5 of every field of the record and its resource and scope
+    time                timestamptz NOT NULL, -- partition column: the record's time, else its observed time
     observed_time       timestamptz,
     trace_id            uuid,
     span_id             bigint,
@@ -178,8 +191,10 @@ CREATE TABLE IF NOT EXISTS logs (
     scope_version       text,
     scope_attributes    jsonb NOT NULL,
     attributes          jsonb NOT NULL,
-    resource_attributes jsonb NOT NULL
-);
+    resource_attributes jsonb NOT NULL,
+    PRIMARY KEY (log_id, time)
+) PARTITION BY RANGE (time);
+CREATE TABLE IF NOT EXISTS logs_default PARTITION OF logs DEFAULT;
 CREATE INDEX IF NOT EXISTS logs_time_brin ON logs USING brin (time);
 
 -- The file ledger: one row per landing object loaded, written in the same transaction as its rows.

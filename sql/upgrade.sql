@@ -36,3 +36,37 @@ ALTER TABLE traces
 
 -- Indexes on columns that upgraded warehouses only have after the statements above.
 CREATE INDEX IF NOT EXISTS traces_session_id_idx ON traces (session_id) WHERE session_id IS NOT NULL;
+
+-- Rows of tables that predate daily partitioning (renamed <table>_unpartitioned by migrate.sql) move into
+-- the partitioned tables: a partition per day they cover, an unset partition time as in the loads.
+-- Dependent views are dropped with the old tables; views.sql creates them again.
+DO $$
+DECLARE
+    t text;
+    old text;
+    key name;
+    day date;
+    columns text;
+    selected text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['trace_spans', 'trace_events', 'metric_data_points', 'logs'] LOOP
+        old := t || '_unpartitioned';
+        CONTINUE WHEN to_regclass(old) IS NULL;
+        key := partition_column(t::regclass);
+        FOR day IN EXECUTE format('SELECT DISTINCT (%I AT TIME ZONE ''UTC'')::date FROM %I WHERE %I IS NOT NULL',
+                                  key, old, key) LOOP
+            PERFORM create_day_partitions(t::regclass, day, day);
+        END LOOP;
+        SELECT string_agg(quote_ident(n.attname), ', ' ORDER BY n.attnum),
+               string_agg(CASE WHEN n.attname <> key THEN quote_ident(n.attname)
+                               WHEN t = 'logs' THEN 'coalesce(time, observed_time, ''epoch'')'
+                               ELSE format('coalesce(%I, ''epoch'')', key) END, ', ' ORDER BY n.attnum)
+          INTO columns, selected
+          FROM pg_attribute n JOIN pg_attribute o ON o.attname = n.attname
+         WHERE n.attrelid = t::regclass AND o.attrelid = old::regclass
+           AND n.attnum > 0 AND NOT n.attisdropped AND o.attnum > 0 AND NOT o.attisdropped;
+        EXECUTE format('INSERT INTO %I (%s) SELECT %s FROM %I ON CONFLICT DO NOTHING', t, columns, selected, old);
+        EXECUTE format('DROP TABLE %I CASCADE', old);
+    END LOOP;
+END
+$$;

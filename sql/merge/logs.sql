@@ -2,8 +2,9 @@ INSERT INTO logs (
     log_id, time, observed_time, trace_id, span_id, trace_flags, severity_number, severity_text, body,
     event_name, service_name, scope_name, scope_version, scope_attributes, attributes, resource_attributes
 )
-SELECT log_id, time, observed_time, trace_id, span_id, trace_flags, severity_number, severity_text,
-       body::jsonb, event_name, service_name, scope_name, scope_version, scope_attributes::jsonb,
+-- time is the partition column: a record without one takes its observed time (OTLP logs data model).
+SELECT log_id, coalesce(time, observed_time, 'epoch'), observed_time, trace_id, span_id, trace_flags,
+       severity_number, severity_text, body::jsonb, event_name, service_name, scope_name, scope_version, scope_attributes::jsonb,
        attributes::jsonb, resource_attributes::jsonb
 FROM stage_logs
-ON CONFLICT (log_id) DO NOTHING
+ON CONFLICT (log_id, time) DO NOTHING

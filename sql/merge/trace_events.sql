@@ -1,4 +1,4 @@
 INSERT INTO trace_events (trace_id, span_id, event_index, time, name, attributes)
-SELECT trace_id, span_id, event_index, time, name, attributes::jsonb
+SELECT trace_id, span_id, event_index, coalesce(time, 'epoch'), name, attributes::jsonb
 FROM stage_trace_events
-ON CONFLICT (trace_id, span_id, event_index) DO NOTHING
+ON CONFLICT (trace_id, span_id, event_index, time) DO NOTHING

@@ -1,4 +1,5 @@
--- Spans are immutable: the first copy of (trace_id, span_id) wins, a repeat changes nothing.
+-- Spans are immutable: the first copy of (trace_id, span_id) wins, a repeat changes nothing. The key
+-- holds start_time because the table is partitioned by it (sql/schema.sql); unset (NULL) is the epoch.
 INSERT INTO trace_spans (
     trace_id, span_id, parent_span_id, trace_state, name, kind, service_name, scope_name, scope_version,
     start_time, end_time, duration_ns, status_code, status_message, attributes, resource_attributes,
@@ -8,11 +9,11 @@ INSERT INTO trace_spans (
     session_id, user_id, environment, input, output
 )
 SELECT trace_id, span_id, parent_span_id, trace_state, name, kind, service_name, scope_name, scope_version,
-       start_time, end_time, duration_ns, status_code, status_message, attributes::jsonb,
+       coalesce(start_time, 'epoch'), end_time, duration_ns, status_code, status_message, attributes::jsonb,
        resource_attributes::jsonb, scope_attributes::jsonb, span_type, operation, provider, request_model,
        response_model, input_tokens, output_tokens, total_tokens, cache_read_input_tokens,
        cache_creation_input_tokens, reasoning_tokens, input_cost_usd, output_cost_usd, total_cost_usd,
        cost_source, latency_ms, ttft_ms, finish_reasons, session_id, user_id, environment, input::jsonb,
        output::jsonb
 FROM stage_trace_spans
-ON CONFLICT (trace_id, span_id) DO NOTHING
+ON CONFLICT (trace_id, span_id, start_time) DO NOTHING
