@@ -61,6 +61,7 @@ def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource
                     database_url=warehouse.url(),
                     schema=warehouse.schema(),
                     chunk_rows=warehouse.chunk_rows,
+                    chunk_bytes=warehouse.chunk_bytes,
                     run_id=context.run.run_id,
                     log=context.log.info,
                 )

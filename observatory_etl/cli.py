@@ -181,6 +181,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from benchmarks import run
+
+    return run.main(run.options_from_args(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="observatory-etl",
@@ -235,6 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("db", help="the warehouse database: print its URL or stop the embedded server")
     p.add_argument("action", choices=("url", "stop"), help="url: print the connection URL (starts the embedded server); stop: stop it")
     p.set_defaults(func=cmd_db)
+
+    p = commands.add_parser(
+        "bench",
+        help="benchmark the load against the COPY ceiling, INSERT, ADBC and dlt on one synthetic hour",
+        description="Synthesize one landing hour and load the same rows side by side: server-side COPY (the "
+        "ceiling), INSERT row by row and in batches, ADBC COPY, dlt's postgres merge, and the whole pipeline "
+        "(plus a rerun and its peak RSS); write the report to docs/benchmarks/ (README.md, throughput.png, "
+        "results.json). Needs the bench extra: pip install -e '.[bench]'.",
+    )
+    from benchmarks.options import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

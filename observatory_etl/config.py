@@ -11,7 +11,8 @@ OBSERVATORY_DATABASE_URL   PostgreSQL URL of the warehouse                      
 OBSERVATORY_SCHEMA         schema of all tables                                        ``observatory``
 OBSERVATORY_START          first hourly partition (ISO date or datetime, UTC)          ``2026-01-01``
 OBSERVATORY_CHUNK_ROWS     records decoded per staged-and-merged chunk                 ``50000``
-OBSERVATORY_CHUNK_BYTES    decompressed input bytes per chunk (whichever bound first)  ``134217728`` (128 MiB)
+OBSERVATORY_CHUNK_BYTES    in-memory bytes of a chunk's frames (whichever bound first)  ``134217728`` (128 MiB)
+OBSERVATORY_DECODE_WORKERS processes decoding files while chunks load (0: in-process)   number of CPUs, at most 4
 OBSERVATORY_SCHEDULE_LAG_MINUTES  minutes after an hour ends before the schedule loads it  ``15``
 OBSERVATORY_RETENTION_DAYS days of telemetry the retention job keeps                   ``30``
 DAGSTER_HOME               Dagster instance folder                                     ``./dagster_home``
@@ -89,6 +90,32 @@ def schedule_lag_minutes() -> int:
     if not raw.isdigit() or not 0 <= int(raw) <= 59:
         raise ValueError(f"OBSERVATORY_SCHEDULE_LAG_MINUTES must be an integer from 0 to 59, got {raw!r}")
     return int(raw)
+
+
+def _non_negative(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a non-negative integer, got {raw!r}")
+    return int(raw)
+
+
+def chunk_bytes() -> int:
+    """In-memory bytes of a chunk's frames before it is merged, from OBSERVATORY_CHUNK_BYTES (128 MiB).
+
+    Raises:
+        ValueError: not a non-negative integer.
+    """
+    return _non_negative("OBSERVATORY_CHUNK_BYTES", DEFAULT_CHUNK_BYTES)
+
+
+def decode_workers() -> int:
+    """Processes that decode landing files in parallel with the load, from OBSERVATORY_DECODE_WORKERS
+    (default: the number of CPUs, at most 4; 0 decodes in the loading process).
+
+    Raises:
+        ValueError: not a non-negative integer.
+    """
+    return _non_negative("OBSERVATORY_DECODE_WORKERS", min(os.cpu_count() or 1, 4))
 
 
 def retention_days() -> int:

@@ -43,6 +43,9 @@ class LandingError(Exception):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self):  # pickled whole from decode worker processes
+        return type(self), (self.path, self.reason)
+
 
 @dataclass(frozen=True)
 class LandingFile:

@@ -1,18 +1,22 @@
 """One landing hour end to end: list → read → decode → normalize → COPY → merge, in bounded chunks.
 
-This is the whole load without Dagster (the assets in :mod:`observatory_etl.assets` call it). Files are
-decoded in key order into :class:`~observatory_etl.otlp.Columns`; when a chunk reaches ``chunk_rows``
-decoded records it is normalized into frames and handed to a loader thread that stages and merges it
-while the next chunk decodes (at most one chunk in flight), so memory is bounded by two chunks (and the
-largest single file), not by the hour. All chunks of an hour merge inside one transaction: a file that
-fails to decode rolls the whole hour back.
+This is the whole load without Dagster (the assets in :mod:`observatory_etl.assets` call it). Each file
+is read, decoded and normalized into frames (:func:`decode_file`), in key order, by worker processes
+(``decode_workers``, for hours large enough to pay for them) or in this process. Frames gather into a
+chunk until it holds ``chunk_rows`` rows or ``chunk_bytes`` bytes; the chunk then goes to a loader thread
+that stages (COPY) and merges it while the next files decode (at most one chunk in flight). Memory is
+bounded by two chunks plus the files in flight, not by the hour. All chunks of an hour merge inside one
+transaction: a file that fails to decode rolls the whole hour back.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -73,6 +77,8 @@ def load_hour(
     database_url: str,
     schema: str,
     chunk_rows: int = config.DEFAULT_CHUNK_ROWS,
+    chunk_bytes: int = config.DEFAULT_CHUNK_BYTES,
+    decode_workers: int | None = None,
     prices: PriceTable | None = None,
     run_id: str | None = None,
     log: Callable[[str], None] | None = None,
@@ -85,7 +91,12 @@ def load_hour(
         landing_url: landing root (path or object-store URL).
         database_url: PostgreSQL libpq URI of the warehouse.
         schema: warehouse schema (validated identifier); created with its tables if missing.
-        chunk_rows: decoded records per chunk (spans + events + links + data points + logs).
+        chunk_rows: rows per chunk (spans + events + links + data points + logs, as normalized).
+        chunk_bytes: in-memory bytes of a chunk's frames (polars ``estimated_size``); a chunk is merged
+            when it reaches either bound, so memory stays flat however large the hour.
+        decode_workers: processes decoding files in parallel with the load (default
+            :func:`observatory_etl.config.decode_workers`); 0 decodes in this process. Hours under 4 MB
+            compressed always decode in this process.
         prices: prices LLM spans without a provided cost (default: the packaged price table).
         run_id: the Dagster run id recorded in the file ledger.
         log: called with one progress line per chunk.
@@ -124,32 +135,29 @@ def load_hour(
         created = load.create_partitions(conn, schema, (hour - timedelta(days=1)).date(), (hour + timedelta(days=1)).date())
         if created:
             log(f"{key}: created {created} daily partitions")
-        with load.PartitionLoad(conn, schema, key) as partition, _ChunkLoader(partition, result, log) as loader:
+        prices = prices or PriceTable.load()
+        workers = config.decode_workers() if decode_workers is None else decode_workers
+        workers = workers if sum(f.size for f in files) >= _POOL_MIN_BYTES else 0
+        with load.PartitionLoad(conn, schema, key) as partition, _ChunkLoader(partition, result, log) as loader, \
+                _Decoder(landing_url, prices, workers) as decoder:
             result.load = partition.stats
             ledger_rows: list[dict] = []
-            prices = prices or PriceTable.load()
-            columns = otlp.Columns(prices)
-            for file in files:
-                if file.format == "binpb":
-                    raise landing.LandingError(
-                        file.path, "OTLP protobuf (.binpb) files are not supported yet; use the otlp_json marshaler"
-                    )
-                started = time.perf_counter()
-                data = landing.read_file(store, file)
-                result.seconds["read"] += time.perf_counter() - started
+            chunk = _Chunk()
+            for file, decoded in decoder.map(files):
+                if isinstance(decoded, landing.LandingError):
+                    raise decoded
+                for stage in ("read", "decode", "normalize"):
+                    result.seconds[stage] += decoded.seconds[stage]
                 result.bytes_read += file.size
-                started = time.perf_counter()
-                added = _decode(file, data, columns)
-                result.seconds["decode"] += time.perf_counter() - started
-                result.records[file.signal] += added
+                result.records[file.signal] += decoded.records
                 result.files[file.signal] += 1
-                ledger_rows.append(_ledger_row(file, key, added, run_id))
-                del data
-                if len(columns) >= chunk_rows:
-                    loader.submit(columns)
-                    columns = otlp.Columns(prices)
-            if len(columns):
-                loader.submit(columns)
+                ledger_rows.append(_ledger_row(file, key, decoded.records, run_id))
+                chunk.add(decoded.frames)
+                if chunk.rows >= chunk_rows or chunk.bytes >= chunk_bytes:
+                    loader.submit(chunk)
+                    chunk = _Chunk()
+            if chunk.rows:
+                loader.submit(chunk)
             loader.wait()
             partition.record_files(pl.DataFrame(ledger_rows, schema=_LEDGER_SCHEMA))
     finally:
@@ -163,15 +171,147 @@ def load_hour(
     return result
 
 
-def _decode(file: landing.LandingFile, data: bytes, columns: otlp.Columns) -> int:
-    """Decode one file's bytes into ``columns``; a DecodeError becomes a LandingError naming the file."""
+# Below this many compressed bytes an hour decodes in the calling process: starting worker processes
+# (each imports polars) costs more than it saves.
+_POOL_MIN_BYTES = 4 * 1024 * 1024
+
+
+class DecodedFile(NamedTuple):
+    """One landing file, decoded and normalized.
+
+    Attributes:
+        frames: the file's non-empty frames per final table (see :func:`observatory_etl.normalize.frames`).
+        records: records decoded (spans + events + links, data points, log records).
+        seconds: wall seconds per stage: ``read`` (fetch + decompress), ``decode``, ``normalize``.
+    """
+
+    frames: dict[str, pl.DataFrame]
+    records: int
+    seconds: dict[str, float]
+
+
+def decode_file(store, file: landing.LandingFile, prices: PriceTable) -> DecodedFile:
+    """Read, decompress, decode and normalize one landing file (prices price its LLM spans).
+
+    Raises:
+        landing.LandingError: the file is not valid (compressed) OTLP/JSON or native LLM spans, or is
+            OTLP protobuf, which is not supported yet.
+        landing.ObjectStoreError: the object cannot be fetched.
+    """
+    if file.format == "binpb":
+        raise landing.LandingError(file.path, "OTLP protobuf (.binpb) files are not supported yet; use the otlp_json marshaler")
+    seconds = {}
+    started = time.perf_counter()
+    data = landing.read_file(store, file)
+    seconds["read"] = time.perf_counter() - started
+    started = time.perf_counter()
+    columns = otlp.Columns(prices)
     try:
         with gc_paused():
             if file.signal == "llm_spans":
-                return native.decode_file(data, columns)
-            return otlp.decode_file(file.signal, data, columns)
+                records = native.decode_file(data, columns)
+            else:
+                records = otlp.decode_file(file.signal, data, columns)
     except otlp.DecodeError as exc:
         raise landing.LandingError(file.path, str(exc)) from None
+    del data
+    seconds["decode"] = time.perf_counter() - started
+    started = time.perf_counter()
+    frames = {table: frame for table, frame in normalize.frames(columns).items() if frame.height}
+    seconds["normalize"] = time.perf_counter() - started
+    return DecodedFile(frames, records, seconds)
+
+
+class _Chunk:
+    """Frames of consecutive files, merged as one chunk once ``rows`` or ``bytes`` reach their bound."""
+
+    def __init__(self):
+        self._frames: dict[str, list[pl.DataFrame]] = {}
+        self.rows = 0
+        self.bytes = 0
+
+    def add(self, frames: dict[str, pl.DataFrame]) -> None:
+        for table, frame in frames.items():
+            self._frames.setdefault(table, []).append(frame)
+            self.rows += frame.height
+            self.bytes += frame.estimated_size()
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """One frame per table; a key repeated across files keeps its first row, as within a file."""
+        return {
+            table: parts[0] if len(parts) == 1 else pl.concat(parts).unique(
+                subset=list(normalize.KEYS[table]), keep="first", maintain_order=True
+            )
+            for table, parts in self._frames.items()
+        }
+
+
+# Per worker process: the landing store and price table, set once by _init_worker.
+_worker_state: tuple | None = None
+
+
+def _init_worker(landing_url: str, prices: PriceTable) -> None:
+    global _worker_state
+    _worker_state = (landing.open_store(landing_url), prices)
+
+
+def _decode_in_worker(file: landing.LandingFile):
+    """A worker's task: :func:`decode_file`, with a LandingError returned (not raised) so that it reaches
+    the caller whole."""
+    store, prices = _worker_state
+    try:
+        return decode_file(store, file, prices)
+    except landing.LandingError as exc:
+        return exc
+
+
+class _Decoder:
+    """Decode an hour's files in key order: in this process (``workers=0``) or in ``workers`` processes.
+
+    :meth:`map` yields ``(file, decode_file result or LandingError)`` in key order; with workers it keeps
+    at most ``2 × workers`` files in flight, so memory stays bounded while the processes stay busy.
+    Worker processes are spawned (not forked: the caller runs threads) and live for one hour's load.
+    """
+
+    def __init__(self, landing_url: str, prices: PriceTable, workers: int):
+        self._landing_url = landing_url
+        self._prices = prices
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "_Decoder":
+        if self._workers:
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(self._landing_url, self._prices),
+            )
+        return self
+
+    def map(self, files: list[landing.LandingFile]):
+        if self._pool is None:
+            store = landing.open_store(self._landing_url)
+            for file in files:
+                try:
+                    yield file, decode_file(store, file, self._prices)
+                except landing.LandingError as exc:
+                    yield file, exc
+            return
+        pending: deque = deque()
+        todo = iter(files)
+        for file in todo:
+            pending.append((file, self._pool.submit(_decode_in_worker, file)))
+            if len(pending) >= 2 * self._workers:
+                break
+        while pending:
+            file, future = pending.popleft()
+            yield file, future.result()
+            following = next(todo, None)
+            if following is not None:
+                pending.append((following, self._pool.submit(_decode_in_worker, following)))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 _LEDGER_SCHEMA = {
@@ -211,9 +351,9 @@ class _ChunkLoader:
     def __enter__(self) -> "_ChunkLoader":
         return self
 
-    def submit(self, columns: otlp.Columns) -> None:
+    def submit(self, chunk: "_Chunk") -> None:
         started = time.perf_counter()
-        frames = normalize.frames(columns)
+        frames = chunk.frames()
         self._result.seconds["normalize"] += time.perf_counter() - started
         self.wait()
         self._pending = self._pool.submit(self._load, frames)

@@ -25,12 +25,14 @@ class WarehouseResource(dg.ConfigurableResource):
     Attributes:
         database_url: libpq URI; ``None`` starts (or reuses) the embedded server in ``$DAGSTER_HOME/postgres``.
         schema_name: schema of all tables (a plain lower-case identifier).
-        chunk_rows: decoded records per staged-and-merged chunk (bounds memory).
+        chunk_rows: rows per staged-and-merged chunk (bounds memory).
+        chunk_bytes: in-memory bytes of a chunk's frames (bounds memory; whichever bound comes first).
     """
 
     database_url: str | None = None
     schema_name: str = config.DEFAULT_SCHEMA
     chunk_rows: int = config.DEFAULT_CHUNK_ROWS
+    chunk_bytes: int = config.DEFAULT_CHUNK_BYTES
 
     def url(self) -> str:
         """The URI to connect to (the embedded server's when ``database_url`` is unset)."""
@@ -46,6 +48,11 @@ def _env(name: str, default):
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 
+def _env_int(name: str, default: int):
+    """``EnvVar.int(name)`` when the variable is set, else ``default``."""
+    return dg.EnvVar.int(name) if os.environ.get(name) else default
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """The resources of ``defs``, configured from OBSERVATORY_* environment variables."""
     return {
@@ -53,6 +60,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
         "warehouse": WarehouseResource(
             database_url=_env("OBSERVATORY_DATABASE_URL", None),
             schema_name=_env("OBSERVATORY_SCHEMA", config.DEFAULT_SCHEMA),
-            chunk_rows=dg.EnvVar.int("OBSERVATORY_CHUNK_ROWS") if os.environ.get("OBSERVATORY_CHUNK_ROWS") else config.DEFAULT_CHUNK_ROWS,
+            chunk_rows=_env_int("OBSERVATORY_CHUNK_ROWS", config.DEFAULT_CHUNK_ROWS),
+            chunk_bytes=_env_int("OBSERVATORY_CHUNK_BYTES", config.DEFAULT_CHUNK_BYTES),
         ),
     }

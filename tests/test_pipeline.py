@@ -12,7 +12,7 @@ import pytest
 import zstandard
 
 from observatory_etl import landing as landing_mod
-from observatory_etl import pipeline
+from observatory_etl import pipeline, synth
 from tests.conftest import HOUR, counts, execute, land, query, snapshot
 
 UTC = timezone.utc
@@ -235,6 +235,33 @@ def test_chunks_give_the_same_tables_as_one_batch(landing, database_url, schema,
         assert snapshot(database_url, other) == chunked_tables
     finally:
         execute(database_url, f'DROP SCHEMA IF EXISTS "{other}" CASCADE')
+
+
+def test_worker_processes_and_byte_bounded_chunks_give_the_same_tables(landing, database_url, schema, monkeypatch):
+    synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=120, files_per_hour=4)
+    inline = run(HOUR, landing, database_url, schema, decode_workers=0)
+    assert inline.load.chunks == 1
+    expected = snapshot(database_url, schema)
+
+    monkeypatch.setattr(pipeline, "_POOL_MIN_BYTES", 0)  # the hour is small: use the processes anyway
+    other = schema + "_workers"
+    try:
+        # one byte per chunk: every file is its own chunk
+        parallel = run(HOUR, landing, database_url, other, decode_workers=2, chunk_bytes=1)
+        assert parallel.load.chunks == sum(parallel.files.values()) > 4
+        assert parallel.records == inline.records
+        assert snapshot(database_url, other) == expected
+    finally:
+        execute(database_url, f'DROP SCHEMA IF EXISTS "{other}" CASCADE')
+
+
+def test_a_bad_file_decoded_by_a_worker_process_names_the_file(landing, database_url, schema, monkeypatch):
+    monkeypatch.setattr(pipeline, "_POOL_MIN_BYTES", 0)
+    land(landing, HOUR, "logs_x.json", b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "zz"}]}]}]}')
+    with pytest.raises(landing_mod.LandingError) as failure:
+        run(HOUR, landing, database_url, schema, decode_workers=1)
+    assert failure.value.path == "year=2026/month=11/day=01/hour=00/minute=00/logs_x.json"
+    assert set(counts(database_url, schema).values()) == {0}
 
 
 
