@@ -6,5 +6,8 @@ INSERT INTO logs (
 SELECT log_id, coalesce(time, observed_time, 'epoch'), observed_time, trace_id, span_id, trace_flags,
        severity_number, severity_text, body::jsonb, event_name, service_name, scope_name, scope_version, scope_attributes::jsonb,
        attributes::jsonb, resource_attributes::jsonb
-FROM stage_logs
+FROM stage_logs s
+WHERE NOT EXISTS (
+    SELECT 1 FROM logs t WHERE t.log_id = s.log_id AND t.time = coalesce(s.time, s.observed_time, 'epoch')
+)
 ON CONFLICT (log_id, time) DO NOTHING

@@ -8,5 +8,8 @@ SELECT point_id, metric_id, metric_name, start_time, coalesce(time, 'epoch'), va
        explicit_bounds, scale, zero_count, zero_threshold, positive_offset, positive_bucket_counts,
        negative_offset, negative_bucket_counts, quantiles::jsonb, exemplars::jsonb, flags,
        aggregation_temporality, is_monotonic, attributes::jsonb
-FROM stage_metric_data_points
+FROM stage_metric_data_points s
+WHERE NOT EXISTS (
+    SELECT 1 FROM metric_data_points t WHERE t.point_id = s.point_id AND t.time = coalesce(s.time, 'epoch')
+)
 ON CONFLICT (point_id, time) DO NOTHING

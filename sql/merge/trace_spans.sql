@@ -15,5 +15,9 @@ SELECT trace_id, span_id, parent_span_id, trace_state, name, kind, service_name,
        cache_creation_input_tokens, reasoning_tokens, input_cost_usd, output_cost_usd, total_cost_usd,
        cost_source, latency_ms, ttft_ms, finish_reasons, session_id, user_id, environment, input::jsonb,
        output::jsonb
-FROM stage_trace_spans
+FROM stage_trace_spans s
+WHERE NOT EXISTS (
+    SELECT 1 FROM trace_spans t
+    WHERE t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.start_time = coalesce(s.start_time, 'epoch')
+)
 ON CONFLICT (trace_id, span_id, start_time) DO NOTHING

@@ -1,0 +1,195 @@
+"""The merge's design choices, each measured on the same rows: ``python -m benchmarks.merge_choices``.
+
+One synthetic hour (default 200,000 spans) is decoded and normalized once; then every variant stages and
+merges the same frames through the pipeline's own :class:`observatory_etl.load.PartitionLoad` (COPY into
+temporary staging tables, ``INSERT … ON CONFLICT`` per table, rollups, commit) into a fresh schema, and
+prints seconds per stage:
+
+* ``as shipped``: daily-partitioned tables, compact keys (uuid, bigint), DO NOTHING, one transaction;
+* ``unpartitioned``: the same tables as plain tables (the first release's layout);
+* ``lz4 TOAST``: ``default_toast_compression = lz4`` instead of pglz for large jsonb values (when the
+  server is built with lz4; the embedded one is not);
+* ``synchronous_commit off``: the commit does not wait for the WAL flush;
+* ``unlogged tables``: no WAL for the final tables (not crash-safe: measured to show the WAL's cost);
+* ``rerun``: the same frames again into the loaded schema, every row a conflict (DO NOTHING);
+* ``two connections``: spans, events and links on one connection while logs, data points and metrics merge
+  on another (two transactions), against the serial ``as shipped`` wall time.
+
+Timings are printed, never asserted; the tuning notes in docs/tuning.md quote them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import polars as pl
+
+from observatory_etl import config, load
+
+from .run import HOUR, _decode_landing, synthesize
+
+SPAN_TABLES = ("trace_spans", "trace_events", "trace_links")
+
+
+def _schema() -> str:
+    return f"bench_merge_{uuid.uuid4().hex[:10]}"
+
+
+def _prepare(database_url: str, schema: str, ddl: list[str]) -> None:
+    conn = load.connect(database_url)
+    try:
+        load.ensure_schema(conn, schema)
+        load.create_partitions(conn, schema, HOUR.date(), HOUR.date())
+        with conn.cursor() as cur:
+            cur.execute(f'SET search_path TO "{schema}", public')
+            for statement in ddl:
+                cur.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _merge(database_url: str, schema: str, frames: dict[str, pl.DataFrame], settings: list[str]) -> dict[str, float]:
+    """Stage and merge ``frames`` in one PartitionLoad; seconds per stage plus ``wall``."""
+    conn = load.connect(database_url)
+    started = time.perf_counter()
+    try:
+        with conn.cursor() as cur:
+            for setting in settings:
+                cur.execute(setting)
+        with load.PartitionLoad(conn, schema, f"bench:{uuid.uuid4()}") as partition:
+            partition.chunk(frames)
+        seconds = dict(partition.stats.seconds)
+    finally:
+        conn.close()
+    seconds["wall"] = time.perf_counter() - started
+    return seconds
+
+
+def _has_lz4(database_url: str) -> bool:
+    conn = load.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+            return bool(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _unpartitioned() -> list[str]:
+    """DDL turning the partitioned tables into plain tables with the same columns and keys."""
+    keys = {"trace_spans": "trace_id, span_id, start_time", "trace_events": "trace_id, span_id, event_index, time",
+            "metric_data_points": "point_id, time", "logs": "log_id, time"}
+    ddl = []
+    for table, key in keys.items():
+        ddl += [
+            f"CREATE TABLE {table}_plain (LIKE {table} INCLUDING DEFAULTS)",
+            f"DROP TABLE {table} CASCADE",
+            f"ALTER TABLE {table}_plain RENAME TO {table}",
+            f"ALTER TABLE {table} ADD PRIMARY KEY ({key})",
+        ]
+    return ddl
+
+
+def _unlogged() -> list[str]:
+    return [f"ALTER TABLE {table}_p{HOUR:%Y%m%d} SET UNLOGGED" for table in load.PARTITIONED_TABLES] + [
+        f"ALTER TABLE {table} SET UNLOGGED" for table in ("traces", "sessions", "trace_links", "metrics")
+    ]
+
+
+def measure(database_url: str, frames: dict[str, pl.DataFrame], log=print) -> list[tuple[str, dict[str, float]]]:
+    """Run every variant on ``frames``; returns ``(variant, seconds per stage)`` in order."""
+    results = []
+    schemas = []
+
+    def variant(name: str, ddl=(), settings=(), schema: str | None = None) -> str:
+        if schema is None:
+            schema = _schema()
+            schemas.append(schema)
+            _prepare(database_url, schema, list(ddl))
+        seconds = _merge(database_url, schema, frames, list(settings))
+        results.append((name, seconds))
+        log(f"  {name:<40} wall {seconds['wall']:6.2f} s  (copy {seconds['copy']:.2f}, merge {seconds['merge']:.2f}, "
+            f"rollup {seconds['rollup']:.2f}, commit {seconds['commit']:.2f})")
+        return schema
+
+    try:
+        shipped = variant("as shipped (partitioned, DO NOTHING)")
+        variant("rerun: every row conflicts", schema=shipped)
+        variant("unpartitioned tables", ddl=_unpartitioned())
+        if _has_lz4(database_url):
+            variant("lz4 TOAST compression", settings=["SET default_toast_compression = lz4"])
+        else:
+            log("  lz4 TOAST compression: skipped, this server is built without lz4")
+        variant("synchronous_commit off", settings=["SET synchronous_commit = off"])
+        variant("unlogged tables (not crash-safe)", ddl=_unlogged())
+
+        schema = _schema()
+        schemas.append(schema)
+        _prepare(database_url, schema, [])
+        halves = [{t: f for t, f in frames.items() if t in SPAN_TABLES},
+                  {t: f for t, f in frames.items() if t not in SPAN_TABLES}]
+        out: list[dict] = [{}, {}]
+        threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, _merge(database_url, schema, halves[i], [])))
+                   for i in range(2)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        seconds = {stage: max(o[stage] for o in out) for stage in ("copy", "merge", "rollup", "commit")}
+        seconds["wall"] = wall
+        results.append(("two connections (spans ∥ logs, metrics)", seconds))
+        log(f"  {'two connections (spans ∥ logs, metrics)':<40} wall {wall:6.2f} s")
+    finally:
+        conn = load.connect(database_url)
+        try:
+            with conn.cursor() as cur:
+                for schema in schemas:
+                    cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            conn.commit()
+        finally:
+            conn.close()
+    return results
+
+
+def markdown(results: list[tuple[str, dict[str, float]]], rows: int) -> str:
+    """The results as a markdown table: seconds per stage and merged rows per second of wall time."""
+    base = results[0][1]["wall"]
+    lines = ["| variant | COPY s | merge s | rollup s | commit s | wall s | rows/s | × as shipped |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, s in results:
+        lines.append(f"| {name} | {s['copy']:.2f} | {s['merge']:.2f} | {s['rollup']:.2f} | {s['commit']:.2f} | "
+                     f"{s['wall']:.2f} | {rows / s['wall']:,.0f} | {base / s['wall']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.merge_choices",
+        description="Measure the merge's design choices (partitioning, TOAST compression, commit mode, WAL, "
+        "concurrent merges, reruns) on one synthetic hour, through the pipeline's own PartitionLoad.",
+    )
+    parser.add_argument("--spans", type=int, default=200_000, help="spans in the synthetic hour (default 200,000)")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: the embedded server in $DAGSTER_HOME/postgres)")
+    args = parser.parse_args(argv)
+    database_url = args.database_url or config.database_url()
+    with tempfile.TemporaryDirectory(prefix="observatory-merge-") as workdir:
+        landing_url = str(Path(workdir) / "landing")
+        synthesize(landing_url, args.spans, print)
+        frames, _ = _decode_landing(landing_url, HOUR)
+    rows = sum(frame.height for frame in frames.values())
+    print(f"{rows:,} rows ({', '.join(f'{t} {f.height:,}' for t, f in frames.items())})", flush=True)
+    results = measure(database_url, frames)
+    print("\n" + markdown(results, rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
