@@ -142,7 +142,7 @@ def load_hour(
                 _Decoder(landing_url, prices, workers) as decoder:
             result.load = partition.stats
             ledger_rows: list[dict] = []
-            chunk = _Chunk()
+            chunk = Chunk()
             for file, decoded in decoder.map(files):
                 if isinstance(decoded, landing.LandingError):
                     raise decoded
@@ -155,7 +155,7 @@ def load_hour(
                 chunk.add(decoded.frames)
                 if chunk.rows >= chunk_rows or chunk.bytes >= chunk_bytes:
                     loader.submit(chunk)
-                    chunk = _Chunk()
+                    chunk = Chunk()
             if chunk.rows:
                 loader.submit(chunk)
             loader.wait()
@@ -222,8 +222,12 @@ def decode_file(store, file: landing.LandingFile, prices: PriceTable) -> Decoded
     return DecodedFile(frames, records, seconds)
 
 
-class _Chunk:
-    """Frames of consecutive files, merged as one chunk once ``rows`` or ``bytes`` reach their bound."""
+class Chunk:
+    """Frames of consecutive files, merged as one chunk once ``rows`` or ``bytes`` reach their bound.
+
+    ``add`` takes a :class:`DecodedFile`'s frames; ``rows`` counts their rows and ``bytes`` their in-memory
+    size (polars ``estimated_size``); :meth:`frames` gives one frame per table.
+    """
 
     def __init__(self):
         self._frames: dict[str, list[pl.DataFrame]] = {}
@@ -351,7 +355,7 @@ class _ChunkLoader:
     def __enter__(self) -> "_ChunkLoader":
         return self
 
-    def submit(self, chunk: "_Chunk") -> None:
+    def submit(self, chunk: "Chunk") -> None:
         started = time.perf_counter()
         frames = chunk.frames()
         self._result.seconds["normalize"] += time.perf_counter() - started

@@ -1,0 +1,15 @@
+"""``observatory-etl bench``: the load measured side by side with its ceiling and its peers, in one run.
+
+One synthetic landing hour is written, decoded and normalized once; then the same rows are loaded by:
+
+* the ceiling: server-side ``COPY … FROM '/file' (FORMAT binary)`` into an UNLOGGED table without indexes;
+* the seeds' methods: INSERT row by row and multi-row INSERT batches (psycopg2);
+* ADBC COPY (``adbc_ingest``) at the same batch sizes, and the pipeline's own way (50,000-row batches into
+  a TEMP staging table);
+* dlt's PostgreSQL destination (merge on the final tables' keys, every table of the hour);
+* the whole pipeline (:func:`observatory_etl.pipeline.load_hour`), then a rerun of the same hour;
+* and the pipeline's peak RSS at two partition sizes, each in a fresh subprocess.
+
+Modules: :mod:`.methods` (one function per method), :mod:`.run` (orchestration and options),
+:mod:`.rss` (the subprocess), :mod:`.report` (markdown, chart, JSON).
+"""

@@ -1,0 +1,267 @@
+"""Orchestration of ``observatory-etl bench``: one landing, every method on the same rows, one report.
+
+:func:`run` takes :class:`~benchmarks.options.Options` (no argparse in it) and returns a
+:class:`~benchmarks.report.Report`; :func:`main` runs, writes the report and prints it. The command line
+(``observatory-etl bench``, ``python -m benchmarks``) is :func:`add_arguments` and :func:`options_from_args`,
+defined in the import-light :mod:`benchmarks.options` (so ``observatory-etl --help`` stays fast) and
+re-exported here.
+
+Schemas created in the database are named ``bench_<pid>_<random>[_…]`` and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+import psycopg2
+
+from observatory_etl import config, landing, load, pipeline, synth
+from observatory_etl.pricing import PriceTable
+
+from . import methods, report as report_mod, rss
+from .methods import Log, Result
+from .options import Options, add_arguments, options_from_args
+from .report import Report, Rerun, Rss
+
+HOUR = datetime(2026, 11, 1, 0, tzinfo=timezone.utc)
+SPANS_PER_TRACE = 6.9  # synth's average (agent traces of ~6 spans, native traces of 1-3)
+SPANS_PER_FILE = 8_000  # ≈ the collector's batch processor send_batch_size (8192) per traces file
+
+__all__ = ["Options", "add_arguments", "options_from_args", "main", "run", "synthesize"]
+
+
+def main(options: Options) -> int:
+    """Run the benchmark, write the report into ``options.out`` and print it."""
+    report = run(options)
+    text = report_mod.write(report, options.out)
+    print("\n" + text, flush=True)
+    print(f"wrote {options.out}/README.md, throughput.png, results.json", flush=True)
+    return 0
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def run(options: Options, log: Log = _print) -> Report:
+    """Build the landing, measure every method on its rows, and return the figures.
+
+    Order: synthesize (unless reused) → decode and normalize once → the span methods (ceiling, INSERT,
+    ADBC) → dlt → the pipeline and its rerun → peak RSS subprocesses. Everything created (schemas, the
+    temporary landing, dlt's working folder) is removed at the end, also on failure.
+    """
+    os.environ["DAGSTER_HOME"] = str(config.dagster_home())  # the embedded server lives under it
+    database_url = options.database_url or config.database_url()
+    tag = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    schemas = [tag, f"{tag}_pipeline", *methods.dlt_schemas(f"{tag}_dlt")]
+    with ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
+        cleanup.callback(shutil.rmtree, workdir, True)
+        landing_url = _landing(options, workdir, log)
+        pg = psycopg2.connect(database_url)
+        cleanup.callback(pg.close)
+        cleanup.callback(_drop, pg, schemas)
+        started = time.perf_counter()
+        frames, files = _decode_landing(landing_url, HOUR)
+        log(f"decoded and normalized {len(files)} files in {time.perf_counter() - started:.1f} s: "
+            + ", ".join(f"{table} {frame.height:,}" for table, frame in frames.items()))
+        report = Report(header=_header(options, pg, frames, files))
+        _loads(report, pg, database_url, tag, frames, options.insert_rows, workdir, log)
+        del frames  # free the rows before the pipeline runs
+        _pipeline(report, landing_url, database_url, f"{tag}_pipeline", pg, log)
+        if options.rss:
+            for index, spans in enumerate(options.rss_spans):
+                schemas.append(f"{tag}_rss{index}")
+                report.rss.append(_peak_rss(spans, workdir, database_url, schemas[-1], pg, log))
+    return report
+
+
+def _drop(pg, schemas: list[str]) -> None:
+    pg.rollback()  # a failure may have left the connection mid-transaction
+    methods.drop_schemas(pg, schemas)
+
+
+def synthesize(landing_url: str, spans: int, log: Log) -> synth.SynthStats:
+    """Write the hour :data:`HOUR` with about ``spans`` spans into ``landing_url`` (seed 0, gzip): traces per
+    hour = spans / 6.9, one upload slot per ≈8,000 spans (at least 4)."""
+    traces = max(1, round(spans / SPANS_PER_TRACE))
+    slots = max(4, round(spans / SPANS_PER_FILE))
+    log(f"synthesizing {HOUR:%Y-%m-%dT%H:%MZ}: {traces:,} traces in {slots} upload slots into {landing_url}")
+    started = time.perf_counter()
+    stats = synth.write_landing(landing_url, HOUR, HOUR.replace(hour=1), traces_per_hour=traces,
+                                files_per_hour=slots, seed=0)
+    log(f"wrote {stats.files} files ({stats.bytes_written / 1e6:.1f} MB), {stats.spans:,} spans, "
+        f"{stats.logs:,} logs in {time.perf_counter() - started:.1f} s")
+    return stats
+
+
+def _landing(options: Options, workdir: Path, log: Log) -> str:
+    """The landing root of the measured hour: written now, unless ``--reuse-landing`` finds it there."""
+    if options.landing is None:
+        url = str(workdir / "landing")
+    else:
+        url = options.landing
+        present = landing.list_hour(landing.open_store(url), HOUR)
+        if present and options.reuse_landing:
+            log(f"reusing {len(present)} files of {HOUR:%Y-%m-%dT%H:%MZ} in {url}")
+            return url
+        if present:
+            raise SystemExit(f"error: {url} already holds files of {HOUR:%Y-%m-%dT%H:%MZ}; pass --reuse-landing "
+                             "to load them, or a folder without that hour")
+    synthesize(url, options.spans, log)
+    return url
+
+
+def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.DataFrame], list[landing.LandingFile]]:
+    """Decode and normalize every file of ``hour`` once, as the pipeline does
+    (:func:`observatory_etl.pipeline.decode_file`), in one chunk: one frame per table, rows repeating a
+    table's key across files keeping the first, as the merge would."""
+    store = landing.open_store(landing_url)
+    files = landing.list_hour(store, hour)
+    prices = PriceTable.load()
+    chunk = pipeline.Chunk()
+    for file in files:
+        chunk.add(pipeline.decode_file(store, file, prices).frames)
+    return chunk.frames(), files
+
+
+def _header(options: Options, pg, frames: dict[str, pl.DataFrame], files: list[landing.LandingFile]) -> dict[str, str]:
+    """Date, machine, PostgreSQL and library versions, the landing's counts and the command."""
+    with pg.cursor() as cur:
+        cur.execute("SELECT version()")
+        server = cur.fetchone()[0]
+    pg.commit()
+    counts = {table: frame.height for table, frame in frames.items()}
+    records = sum(n for table, n in counts.items() if table != "metrics")
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores ({_cpu_model()}), {_ram_gib()} RAM, {platform.system()} {platform.release()}",
+        "PostgreSQL": server,
+        "libraries": ", ".join(f"{name} {_version(name)}" for name in
+                               ("polars", "adbc-driver-postgresql", "pyarrow", "psycopg2-binary", "dlt")),
+        "landing": f"1 hour ({HOUR:%Y-%m-%dT%H:%MZ}), {len(files)} files ({sum(f.size for f in files) / 1e6:.1f} MB "
+                   f"gzip): {counts['trace_spans']:,} spans, {counts['trace_events']:,} span events, "
+                   f"{counts['trace_links']:,} links, {counts['logs']:,} log records, "
+                   f"{counts['metric_data_points']:,} metric data points ({counts['metrics']:,} metrics) "
+                   f"= {records:,} records",
+        "command": f"`{options.command()}`",
+    }
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _proc_field(path: str, name: str) -> str | None:
+    """The value of the first ``name: value`` line of a /proc file, None if absent."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == name:
+                return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+def _cpu_model() -> str:
+    return _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown CPU"
+
+
+def _ram_gib() -> str:
+    total = _proc_field("/proc/meminfo", "MemTotal")  # "24683704 kB"
+    return f"{int(total.split()[0]) / 2**20:.1f} GiB" if total else "unknown"
+
+
+def _loads(report: Report, pg, database_url: str, tag: str, frames: dict[str, pl.DataFrame],
+           insert_cap: int | None, workdir: Path, log: Log) -> None:
+    """The span methods (ceiling, INSERT, ADBC) on the ``trace_spans`` frame, then dlt on every frame.
+
+    The INSERT methods load the first ``insert_cap`` span rows (None: all).
+    """
+    spans = frames["trace_spans"]
+    arrow = load.to_arrow(spans)
+    insert_rows = min(spans.height, insert_cap or spans.height)
+    rows = methods.psycopg2_rows(spans.head(insert_rows))
+    capped = f"first {insert_rows:,} of {spans.height:,} rows, --insert-rows" if insert_rows < spans.height else ""
+    methods.create_tables(pg, tag)
+    adbc_conn = load.connect(database_url)
+    try:
+        steps: list[Callable[[], Result]] = [
+            lambda: methods.ceiling(pg, adbc_conn, tag, arrow, log),
+            lambda: methods.insert_row_by_row(pg, tag, spans.columns, rows, log, capped),
+            *(lambda b=batch: methods.insert_batches(pg, tag, spans.columns, rows, b, log, capped)
+              for batch in methods.BATCHES),
+            *(lambda b=batch: methods.adbc_batches(adbc_conn, tag, arrow, b, log) for batch in methods.BATCHES),
+            lambda: methods.adbc_temp(adbc_conn, arrow, log),
+        ]
+        for step in steps:
+            _add(report, step(), log)
+    finally:
+        adbc_conn.close()
+    _add(report, methods.dlt_merge(pg, database_url, frames, f"{tag}_dlt", workdir / "dlt", log), log)
+
+
+def _add(report: Report, result: Result, log: Log) -> None:
+    report.methods.append(result)
+    log(f"  done: {result.line()}")
+
+
+def _final_counts(pg, schema: str) -> dict[str, int]:
+    """Rows per final table of ``schema``."""
+    counts = {}
+    with pg.cursor() as cur:
+        for table in load.FINAL_TABLES:
+            cur.execute(f'SELECT count(*) FROM "{schema}".{table}')
+            counts[table] = cur.fetchone()[0]
+    pg.commit()
+    return counts
+
+
+def _pipeline(report: Report, landing_url: str, database_url: str, schema: str, pg, log: Log) -> None:
+    """The whole pipeline on the landing into a fresh schema, then a rerun of the same hour."""
+    first, result = methods.whole_pipeline(HOUR, landing_url, database_url, schema, log)
+    _add(report, first, log)
+    report.stages = result.stage_seconds()
+    report.records = first.rows
+    report.merged = dict(result.load.merged)
+    before = _final_counts(pg, schema)
+    again, rerun = methods.whole_pipeline(HOUR, landing_url, database_url, schema, log, label="rerun of the same hour")
+    log(f"  done: {again.line()}")
+    report.rerun = Rerun(
+        seconds=again.seconds, first_seconds=first.seconds, rows_changed=sum(rerun.load.merged.values()),
+        counts_before=before, counts_after=_final_counts(pg, schema), skipped=rerun.skipped,
+    )
+    log("  final tables before → after the rerun: "
+        + ", ".join(f"{t} {n:,} → {report.rerun.counts_after[t]:,}" for t, n in before.items()))
+
+
+def _peak_rss(spans: int, workdir: Path, database_url: str, schema: str, pg, log: Log) -> Rss:
+    """Synthesize a ``spans``-span hour, then load it in a fresh subprocess and take its peak RSS; the
+    landing and the schema are removed afterwards."""
+    folder = workdir / f"rss-{spans}"
+    stats = synthesize(str(folder), spans, log)
+    log(f"peak RSS of load_hour at {stats.spans:,} spans (subprocess): starting")
+    try:
+        figures = rss.measure(str(folder), database_url, schema, HOUR)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        methods.drop_schemas(pg, [schema])
+    result = Rss(spans=stats.spans, records=figures["records"], max_rss_kib=figures["max_rss_kib"],
+                 seconds=figures["seconds"])
+    log(f"  done: {result.megabytes:,.0f} MB peak RSS, {result.records:,} records in {result.seconds:.1f} s")
+    return result
