@@ -12,7 +12,7 @@ so it must stay cheap for spans that are not GenAI spans (:func:`is_genai` is a 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date
 from typing import Any
 
 import orjson
@@ -26,6 +26,8 @@ LLM_COLUMNS = (
     "ttft_ms", "finish_reasons", "session_id", "user_id", "environment", "input", "output",
 )
 NOT_LLM = (None,) * len(LLM_COLUMNS)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_NS_PER_DAY = 86_400_000_000_000
 
 _PREFIXES = ("gen_ai.", "llm.", "openinference.", "traceloop.")
 
@@ -64,6 +66,52 @@ def _first(attributes: dict, *keys: str) -> Any:
         if value is not None and value != "" and value != []:
             return value
     return None
+
+
+# The span-attribute sources of each column, in precedence order (docs/llm-mapping.md). _sources() resolves
+# them all in one pass over the keys a span has, instead of one lookup per candidate key.
+_SOURCES = {
+    "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"),
+    "request_model": ("gen_ai.request.model",),
+    "model_name": ("llm.model_name", "embedding.model_name"),
+    "response_model": ("gen_ai.response.model", "llm.model_name", "embedding.model_name"),
+    "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"),
+    "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"),
+    "total_tokens": ("gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"),
+    "cache_read": ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+                   "llm.token_count.prompt_details.cache_read"),
+    "cache_creation": ("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
+                       "llm.token_count.prompt_details.cache_write"),
+    "reasoning": ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
+                  "llm.token_count.completion_details.reasoning"),
+    "ttft": ("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"),
+    "finish": ("gen_ai.response.finish_reasons",),
+    "session_id": ("gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
+                   "traceloop.association.properties.conversation_id"),
+    "user_id": ("user.id", "enduser.id", "traceloop.association.properties.user_id"),
+    "environment": ("deployment.environment.name", "deployment.environment"),
+    "traceloop_environment": ("traceloop.association.properties.environment",),
+    "operation": ("gen_ai.operation.name", "llm.request.type"),
+}
+_SOURCE_RANKS: dict[str, list[tuple[str, int]]] = {}
+for _column, _keys in _SOURCES.items():
+    for _rank, _key in enumerate(_keys):
+        _SOURCE_RANKS.setdefault(_key, []).append((_column, _rank))
+
+
+def _sources(attributes: dict) -> dict[str, Any]:
+    """``{column: value}`` of every :data:`_SOURCES` column with a present, non-empty source: the value of
+    its first source in precedence order (as :func:`_first` over that column's keys would give)."""
+    found: dict[str, tuple[int, Any]] = {}
+    for key in attributes.keys() & _SOURCE_RANKS.keys():
+        value = attributes[key]
+        if value is None or value == "" or value == []:
+            continue
+        for column, rank in _SOURCE_RANKS[key]:
+            current = found.get(column)
+            if current is None or rank < current[0]:
+                found[column] = (rank, value)
+    return {column: value for column, (_, value) in found.items()}
 
 
 def _text(value: Any) -> str | None:
@@ -121,9 +169,10 @@ def _invocation_model(attributes: dict) -> str | None:
     return _text(params.get("model")) if isinstance(params, dict) else None
 
 
-def span_type(attributes: dict) -> str:
+def span_type(attributes: dict, sources: dict[str, Any] | None = None) -> str:
     """The canonical span type (GENERATION, EMBEDDING, AGENT, TOOL, RETRIEVER, RERANKER, CHAIN, GUARDRAIL,
-    EVALUATOR or SPAN) by the precedence of docs/llm-mapping.md."""
+    EVALUATOR or SPAN) by the precedence of docs/llm-mapping.md (``sources``: ``_sources(attributes)``
+    when the caller has it)."""
     kind = attributes.get("openinference.span.kind")
     if kind:
         return _OPENINFERENCE_KINDS.get(str(kind).upper(), "SPAN")
@@ -135,8 +184,9 @@ def span_type(attributes: dict) -> str:
         value = attributes.get(key)
         if value and str(value).lower() in table:
             return table[str(value).lower()]
-    if _first(attributes, "gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
-              "gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "embedding.model_name") or (
+    if sources is None:
+        sources = _sources(attributes)
+    if "provider" in sources or "request_model" in sources or "response_model" in sources or (
         _invocation_model(attributes)
     ):
         return "GENERATION"
@@ -168,24 +218,21 @@ def llm_columns(
     if not is_genai(attributes):
         return NOT_LLM
     a = attributes
-    provider = _text(_first(a, "gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"))
+    found = _sources(a)
+    get = found.get
+    provider = _text(get("provider"))
     provider = provider.lower() if provider else None
-    request_model = _text(_first(a, "gen_ai.request.model")) or _invocation_model(a) or _text(
-        _first(a, "llm.model_name", "embedding.model_name")
-    )
-    response_model = _text(_first(a, "gen_ai.response.model", "llm.model_name", "embedding.model_name"))
+    request_model = _text(get("request_model")) or _invocation_model(a) or _text(get("model_name"))
+    response_model = _text(get("response_model"))
 
-    input_tokens = _count(_first(a, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"))
-    output_tokens = _count(_first(a, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"))
-    total_tokens = _count(_first(a, "gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"))
+    input_tokens = _count(get("input_tokens"))
+    output_tokens = _count(get("output_tokens"))
+    total_tokens = _count(get("total_tokens"))
     if total_tokens is None and (input_tokens is not None or output_tokens is not None):
         total_tokens = (input_tokens or 0) + (output_tokens or 0)
-    cache_read = _count(_first(a, "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
-                               "llm.token_count.prompt_details.cache_read"))
-    cache_creation = _count(_first(a, "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
-                                   "llm.token_count.prompt_details.cache_write"))
-    reasoning = _count(_first(a, "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
-                              "llm.token_count.completion_details.reasoning"))
+    cache_read = _count(get("cache_read"))
+    cache_creation = _count(get("cache_creation"))
+    reasoning = _count(get("reasoning"))
 
     input_cost = _number(a.get("llm.cost.prompt"))
     output_cost = _number(a.get("llm.cost.completion"))
@@ -195,13 +242,13 @@ def llm_columns(
         input_tokens, output_tokens, cache_read, cache_creation,
     )
 
-    ttft_s = _number(_first(a, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"))
+    ttft_s = _number(get("ttft"))
     ttft_ms = ttft_s * 1000.0 if ttft_s is not None else None
     if ttft_ms is None:
         ttft_ms = next(((t - start_ns) / 1e6 for t, name, _ in events if name in _TTFT_EVENTS and t), None)
 
     indexed = _indexed(a)
-    finish = _first(a, "gen_ai.response.finish_reasons")
+    finish = get("finish")
     if isinstance(finish, str):
         finish = [finish]
     if not finish:
@@ -210,17 +257,16 @@ def llm_columns(
     else:
         finish = [str(f) for f in finish]
 
-    session_id = _text(_first(a, "gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
-                              "traceloop.association.properties.conversation_id"))
-    user_id = _text(_first(a, "user.id", "enduser.id", "traceloop.association.properties.user_id"))
+    session_id = _text(get("session_id"))
+    user_id = _text(get("user_id"))
     environment = _text(
-        _first(a, "deployment.environment.name", "deployment.environment")
+        get("environment")
         or _first(resource, "deployment.environment.name", "deployment.environment")
-        or _first(a, "traceloop.association.properties.environment")
+        or get("traceloop_environment")
     )
     return (
-        span_type(a),
-        _text(_first(a, "gen_ai.operation.name", "llm.request.type")),
+        span_type(a, found),
+        _text(get("operation")),
         provider,
         request_model,
         response_model,
@@ -263,7 +309,7 @@ def resolve_cost(
         return input_cost, output_cost, total_cost, "provided"
     if model is None or (input_tokens is None and output_tokens is None):
         return None, None, None, None
-    at = datetime.fromtimestamp(start_ns / 1e9, timezone.utc) if start_ns else None
+    at = date.fromordinal(_EPOCH_ORDINAL + start_ns // _NS_PER_DAY) if start_ns else None  # the UTC day
     cost = prices.cost(
         provider, model, at, input_tokens=input_tokens, output_tokens=output_tokens,
         cache_read_input_tokens=cache_read, cache_creation_input_tokens=cache_creation,
