@@ -271,18 +271,21 @@ def adbc_batches(adbc_conn, schema: str, spans: pa.Table, batch: int, log: Log) 
 
 def adbc_temp(adbc_conn, spans: pa.Table, log: Log) -> Result:
     """The pipeline's staging: create ``stage_trace_spans`` (TEMP, ON COMMIT DROP, as
-    :class:`observatory_etl.load.PartitionLoad` does) and ``adbc_ingest`` 50,000-row batches into it.
+    :class:`observatory_etl.load.PartitionLoad` does) and ``adbc_ingest`` 50,000-row batches into it, each
+    followed by the ``TRUNCATE`` that follows a chunk's merge in the pipeline (so the temporary table never
+    outgrows a chunk, as there).
 
     Rows are those ``adbc_ingest`` reports (the table is gone after the commit).
     """
     log(f"{ADBC_TEMP}: starting")
     started = time.perf_counter()
+    rows = 0
     with adbc_conn.cursor() as cur:
         cur.execute(_stage_spans_statement())
-        rows = sum(
-            cur.adbc_ingest("stage_trace_spans", spans.slice(offset, PIPELINE_BATCH), mode="append", temporary=True)
-            for offset in range(0, spans.num_rows, PIPELINE_BATCH)
-        )
+        for offset in range(0, spans.num_rows, PIPELINE_BATCH):
+            rows += cur.adbc_ingest("stage_trace_spans", spans.slice(offset, PIPELINE_BATCH), mode="append",
+                                    temporary=True)
+            cur.execute("TRUNCATE stage_trace_spans")
     adbc_conn.commit()
     return Result(ADBC_TEMP, rows, time.perf_counter() - started)
 
