@@ -99,15 +99,6 @@ def _non_negative(name: str, default: int) -> int:
     return int(raw)
 
 
-def chunk_bytes() -> int:
-    """In-memory bytes of a chunk's frames before it is merged, from OBSERVATORY_CHUNK_BYTES (128 MiB).
-
-    Raises:
-        ValueError: not a non-negative integer.
-    """
-    return _non_negative("OBSERVATORY_CHUNK_BYTES", DEFAULT_CHUNK_BYTES)
-
-
 def decode_workers() -> int:
     """Processes that decode landing files in parallel with the load, from OBSERVATORY_DECODE_WORKERS
     (0 decodes in the loading process).

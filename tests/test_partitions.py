@@ -42,7 +42,11 @@ def test_load_creates_day_partitions_and_routes_rows_by_event_day(landing, datab
     by_day = partitions(database_url, schema, "trace_spans")
     assert by_day["trace_spans_p20261101"] + by_day["trace_spans_p20261031"] == result.load.merged["trace_spans"]
     # the load of a second hour of the same day creates nothing
-    assert load.create_partitions(load.connect(database_url), schema, date(2026, 10, 31), date(2026, 11, 2)) == 0
+    conn = load.connect(database_url)
+    try:
+        assert load.create_partitions(conn, schema, date(2026, 10, 31), date(2026, 11, 2)) == 0
+    finally:
+        conn.close()
 
 
 def test_rows_of_other_days_go_to_the_default_partition_and_move_when_their_day_is_created(database_url, schema):
