@@ -7,7 +7,7 @@ One synthetic landing hour is written, decoded and normalized once; then the sam
 * ADBC COPY (``adbc_ingest``) at the same batch sizes, and the pipeline's own way (50,000-row batches into
   a TEMP staging table);
 * dlt's PostgreSQL destination (merge on the final tables' keys, every table of the hour);
-* the whole pipeline (:func:`observatory_etl.pipeline.load_hour`), then a rerun of the same hour;
+* the whole pipeline (:func:`observatory_etl.pipeline.hour.load_hour`), then a rerun of the same hour;
 * and the pipeline's peak RSS at two partition sizes, each in a fresh subprocess.
 
 Modules: :mod:`.methods` (one function per method), :mod:`.run` (orchestration and options),

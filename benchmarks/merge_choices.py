@@ -1,7 +1,7 @@
 """The merge's design choices, each measured on the same rows: ``python -m benchmarks.merge_choices``.
 
 One synthetic hour (default 200,000 spans) is decoded and normalized once; then every variant stages and
-merges the same frames through the pipeline's own :class:`observatory_etl.load.PartitionLoad` (COPY into
+merges the same frames through the pipeline's own :class:`observatory_etl.warehouse.load.PartitionLoad` (COPY into
 temporary staging tables, ``INSERT … ON CONFLICT`` per table, rollups, commit) into a fresh schema, and
 prints seconds per stage:
 
@@ -33,7 +33,12 @@ from pathlib import Path
 
 import polars as pl
 
-from observatory_etl import config, load
+from observatory_etl.tables import PARTITIONED_TABLES
+from observatory_etl.warehouse import embedded
+from observatory_etl.warehouse.connection import connect
+from observatory_etl.warehouse.ddl import ensure_schema
+from observatory_etl.warehouse.load import PartitionLoad
+from observatory_etl.warehouse.partitions import create_partitions
 
 from .run import HOUR, _decode_landing, synthesize
 
@@ -46,10 +51,10 @@ def _schema() -> str:
 
 
 def _prepare(database_url: str, schema: str, ddl: list[str]) -> None:
-    conn = load.connect(database_url)
+    conn = connect(database_url)
     try:
-        load.ensure_schema(conn, schema)
-        load.create_partitions(conn, schema, HOUR.date(), HOUR.date())
+        ensure_schema(conn, schema)
+        create_partitions(conn, schema, HOUR.date(), HOUR.date())
         with conn.cursor() as cur:
             cur.execute(f'SET search_path TO "{schema}", public')
             for statement in ddl:
@@ -62,7 +67,7 @@ def _prepare(database_url: str, schema: str, ddl: list[str]) -> None:
 def _merge(database_url: str, schema: str, frames: dict[str, pl.DataFrame], settings: list[str]) -> dict[str, float]:
     """Stage and merge ``frames`` in one PartitionLoad; seconds per stage, ``wall``, and ``wal_mb`` (WAL
     written meanwhile, MB: the server's, so concurrent work on it counts too)."""
-    conn = load.connect(database_url)
+    conn = connect(database_url)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_current_wal_insert_lsn()::text")
@@ -71,7 +76,7 @@ def _merge(database_url: str, schema: str, frames: dict[str, pl.DataFrame], sett
             started = time.perf_counter()
             for setting in settings:
                 cur.execute(setting)
-        with load.PartitionLoad(conn, schema, f"bench:{uuid.uuid4()}") as partition:
+        with PartitionLoad(conn, schema, f"bench:{uuid.uuid4()}") as partition:
             partition.chunk(frames)
         seconds = dict(partition.stats.seconds)
         seconds["wall"] = time.perf_counter() - started
@@ -85,7 +90,7 @@ def _merge(database_url: str, schema: str, frames: dict[str, pl.DataFrame], sett
 
 
 def _has_lz4(database_url: str) -> bool:
-    conn = load.connect(database_url)
+    conn = connect(database_url)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
@@ -110,7 +115,7 @@ def _unpartitioned() -> list[str]:
 
 
 def _unlogged() -> list[str]:
-    return [f"ALTER TABLE {table}_p{HOUR:%Y%m%d} SET UNLOGGED" for table in load.PARTITIONED_TABLES] + [
+    return [f"ALTER TABLE {table}_p{HOUR:%Y%m%d} SET UNLOGGED" for table in PARTITIONED_TABLES] + [
         f"ALTER TABLE {table} SET UNLOGGED" for table in ("traces", "sessions", "trace_links", "metrics")
     ]
 
@@ -118,7 +123,7 @@ def _unlogged() -> list[str]:
 def _checkpoint(database_url: str) -> None:
     """Flush dirty buffers before a variant, so none pays for the previous one's writes (needs superuser
     or pg_checkpoint; skipped without)."""
-    conn = load.connect(database_url)
+    conn = connect(database_url)
     try:
         with conn.cursor() as cur:
             cur.execute("CHECKPOINT")
@@ -130,7 +135,7 @@ def _checkpoint(database_url: str) -> None:
 
 
 def _drop(database_url: str, schemas: list[str]) -> None:
-    conn = load.connect(database_url)
+    conn = connect(database_url)
     try:
         with conn.cursor() as cur:
             for schema in schemas:
@@ -226,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="runs of every variant; the fastest is reported (default 2)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: the embedded server in $DAGSTER_HOME/postgres)")
     args = parser.parse_args(argv)
-    database_url = args.database_url or config.database_url()
+    database_url = embedded.database_url(args.database_url)
     with tempfile.TemporaryDirectory(prefix="observatory-merge-") as workdir:
         landing_url = str(Path(workdir) / "landing")
         synthesize(landing_url, args.spans, print)

@@ -25,7 +25,9 @@ import psycopg2.extras
 import pyarrow as pa
 from psycopg2.extensions import parse_dsn
 
-from observatory_etl import normalize, pipeline, sql
+from observatory_etl.pipeline.hour import PartitionResult, load_hour
+from observatory_etl.tables import RECORD_TABLES
+from observatory_etl.warehouse import sql_files
 
 Log = Callable[[str], None]
 
@@ -87,7 +89,7 @@ class Result:
 
 def _stage_spans_statement() -> str:
     """The ``CREATE TEMP TABLE stage_trace_spans …`` statement of sql/staging.sql."""
-    return next(s for s in sql.statements("staging") if "TABLE stage_trace_spans " in s)
+    return next(s for s in sql_files.statements("staging") if "TABLE stage_trace_spans " in s)
 
 
 def create_tables(pg, schema: str) -> None:
@@ -271,7 +273,7 @@ def adbc_batches(adbc_conn, schema: str, spans: pa.Table, batch: int, log: Log) 
 
 def adbc_temp(adbc_conn, spans: pa.Table, log: Log) -> Result:
     """The pipeline's staging: create ``stage_trace_spans`` (TEMP, ON COMMIT DROP, as
-    :class:`observatory_etl.load.PartitionLoad` does) and ``adbc_ingest`` 50,000-row batches into it, each
+    :class:`observatory_etl.warehouse.load.PartitionLoad` does) and ``adbc_ingest`` 50,000-row batches into it, each
     followed by the ``TRUNCATE`` that follows a chunk's merge in the pipeline (so the temporary table never
     outgrows a chunk, as there).
 
@@ -313,7 +315,7 @@ def dlt_merge(pg, database_url: str, frames: dict[str, pl.DataFrame], dataset: s
         pipe = dlt.pipeline(pipeline_name=f"{dataset}_{file_format}", destination=destination,
                             dataset_name=dataset, pipelines_dir=str(workdir))
         resources = [
-            dlt.resource(table, name=name, write_disposition="merge", primary_key=list(normalize.KEYS[name]))
+            dlt.resource(table, name=name, write_disposition="merge", primary_key=list(RECORD_TABLES[name].key))
             for name, table in tables.items()
         ]
         log(f"{DLT}: starting (dlt {dlt.__version__}, loader_file_format={file_format})")
@@ -338,11 +340,11 @@ def dlt_schemas(dataset: str) -> list[str]:
 
 
 def whole_pipeline(hour: datetime, landing_url: str, database_url: str, schema: str, log: Log,
-                   label: str = PIPELINE) -> tuple[Result, pipeline.PartitionResult]:
-    """:func:`observatory_etl.pipeline.load_hour` of ``hour`` into ``schema``; rows = records decoded
+                   label: str = PIPELINE) -> tuple[Result, PartitionResult]:
+    """:func:`observatory_etl.pipeline.hour.load_hour` of ``hour`` into ``schema``; rows = records decoded
     (spans + events + links + data points + log records), seconds = its wall clock."""
     log(f"{label}: starting")
-    result = pipeline.load_hour(
+    result = load_hour(
         hour, landing_url=landing_url, database_url=database_url, schema=schema, log=lambda line: log(f"    {line}")
     )
     note = "skipped: every file already in the ledger" if result.skipped else ""

@@ -26,7 +26,7 @@ class Options:
         rss: measure peak RSS at all.
         landing: landing folder to write (and keep); None: a temporary folder, removed at the end.
         reuse_landing: use the hour already in ``landing`` instead of writing it.
-        database_url: PostgreSQL libpq URI; None: config.database_url() (the embedded server by default).
+        database_url: PostgreSQL libpq URI; None: observatory_etl.warehouse.embedded.database_url() (the embedded server by default).
         out: folder for README.md, throughput.png and results.json.
     """
 

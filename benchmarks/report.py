@@ -18,7 +18,7 @@ STAGES = ("list", "read", "decode", "normalize", "copy", "merge", "rollup", "com
 
 @dataclass
 class Rerun:
-    """The second :func:`~observatory_etl.pipeline.load_hour` of the same hour into the same schema.
+    """The second :func:`~observatory_etl.pipeline.hour.load_hour` of the same hour into the same schema.
 
     Attributes:
         seconds: wall seconds of the rerun.
@@ -39,7 +39,7 @@ class Rerun:
 
 @dataclass
 class Rss:
-    """Peak resident memory of one :func:`~observatory_etl.pipeline.load_hour` in a fresh subprocess.
+    """Peak resident memory of one :func:`~observatory_etl.pipeline.hour.load_hour` in a fresh subprocess.
 
     Attributes:
         spans: spans in the landing hour it loaded.

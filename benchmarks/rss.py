@@ -1,7 +1,7 @@
 """Peak memory of one pipeline run, measured in a fresh subprocess.
 
 ``python -m benchmarks.rss --landing DIR --database-url URL --schema NAME --hour ISO`` loads one landing
-hour with :func:`observatory_etl.pipeline.load_hour` and prints one JSON object: ``max_rss_kib`` (peak
+hour with :func:`observatory_etl.pipeline.hour.load_hour` and prints one JSON object: ``max_rss_kib`` (peak
 resident memory of the subprocess, KiB), ``records`` (decoded) and ``seconds`` (wall clock of the load).
 The landing must exist before the subprocess starts, so synthesizing it never counts.
 :func:`measure` runs the subprocess and returns that object.
@@ -21,7 +21,7 @@ import subprocess
 import sys
 from datetime import datetime
 
-from observatory_etl import pipeline
+from observatory_etl.pipeline.hour import load_hour
 
 
 def measure(landing_url: str, database_url: str, schema: str, hour: datetime) -> dict:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", required=True, help="schema to load into (created if missing)")
     parser.add_argument("--hour", required=True, type=datetime.fromisoformat, help="landing hour, ISO with offset")
     args = parser.parse_args(argv)
-    result = pipeline.load_hour(args.hour, landing_url=args.landing, database_url=args.database_url, schema=args.schema)
+    result = load_hour(args.hour, landing_url=args.landing, database_url=args.database_url, schema=args.schema)
     ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ru_maxrss_kib = ru_maxrss // 1024 if sys.platform == "darwin" else ru_maxrss  # bytes on macOS
     figures = {

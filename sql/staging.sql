@@ -1,5 +1,6 @@
 -- Staging tables: one per final table, created per load transaction on the loader's connection and
--- dropped at commit. Columns and order match the frames of observatory_etl.normalize; JSON arrives as
+-- dropped at commit. Columns, types and order are the catalogue's (observatory_etl/tables.py, checked by
+-- tests/test_tables.py) and match the frames of observatory_etl.ingest.frames; JSON arrives as
 -- text (ADBC cannot COPY into jsonb) and is cast by the merge.
 
 CREATE TEMP TABLE stage_trace_spans (

@@ -15,24 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from observatory_etl import config, load
-from observatory_etl.genai import LLM_COLUMNS
+from observatory_etl.tables import FINAL_TABLES, LLM_COLUMNS
+from observatory_etl.warehouse import embedded
+from observatory_etl.warehouse.connection import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "otlp"
 HOUR = datetime(2026, 11, 1, 0, tzinfo=timezone.utc)
 
-# Primary keys, used to read whole tables in a stable order.
-ORDER_BY = {
-    "traces": "trace_id",
-    "sessions": "session_id",
-    "trace_spans": "trace_id, span_id",
-    "trace_events": "trace_id, span_id, event_index",
-    "trace_links": "trace_id, span_id, link_index",
-    "metrics": "metric_id",
-    "metric_data_points": "point_id",
-    "logs": "log_id",
-}
+# Each final table's key (observatory_etl.tables), used to read whole tables in a stable order.
+ORDER_BY = {name: ", ".join(table.key) for name, table in FINAL_TABLES.items()}
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +36,8 @@ def database_url() -> str:
     # Not under pytest's basetemp: pytest resets that tree to mode 0700, and the embedded server runs as
     # its own system user when the tests run as root.
     folder = Path(tempfile.mkdtemp(prefix="observatory-test-pg-"))
-    yield config.embedded_database_url(folder / "data")
-    config.stop_embedded(folder / "data")
+    yield embedded.embedded_database_url(folder / "data")
+    embedded.stop_embedded(folder / "data")
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -81,7 +73,7 @@ def land(landing: Path, hour: datetime, name: str, data: bytes, minute: int = 0)
 
 def query(database_url: str, sql: str) -> list[tuple]:
     """Run one query on a fresh connection and return all rows."""
-    conn = load.connect(database_url)
+    conn = connect(database_url)
     try:
         with conn.cursor() as cur:
             cur.execute(sql)
@@ -92,7 +84,7 @@ def query(database_url: str, sql: str) -> list[tuple]:
 
 def execute(database_url: str, sql: str) -> None:
     """Run one statement on a fresh connection and commit."""
-    conn = load.connect(database_url)
+    conn = connect(database_url)
     try:
         with conn.cursor() as cur:
             cur.execute(sql)

@@ -1,0 +1,109 @@
+"""The Dagster assets: the final tables, loaded together one landing hour at a time.
+
+``telemetry_tables`` is one multi-asset over the eight final tables because they are merged in one
+transaction: an hour either lands in all of them or in none. A run covers one partition or, in a
+backfill, a range (BackfillPolicy.single_run), each hour its own transaction. Each materialization reports files
+read, rows per table, and seconds and rows/s per stage as metadata.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from ..ingest.landing import LandingError, partition_key
+from ..pipeline.hour import PartitionResult, load_hour
+from ..tables import FINAL_TABLES
+from .partitions import hourly_partitions
+from .resources import LandingResource, WarehouseResource
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(table.name, description=table.description, group_name="telemetry", kinds={"postgres", "polars"})
+        for table in FINAL_TABLES.values()
+    ],
+    partitions_def=hourly_partitions,
+    can_subset=False,
+    pool="warehouse",  # limits simultaneous warehouse loads across runs (dagster_home/dagster.yaml)
+    # A backfill (or `dagster asset materialize --partition-range`, which requires this) is one run that
+    # loads its hours one after another, each in its own transaction; hours already loaded are skipped.
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    # Transient faults (lost connections, timeouts, object-store throttling) are retried with backoff;
+    # bad input raises Failure(allow_retries=False) and fails at once.
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+)
+def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
+    """Load the landing hours of the run's partition (or partition range) into the final tables (idempotent).
+
+    Raises:
+        dagster.Failure: a landing file cannot be decompressed or decoded (not retried; names the file and
+            reason). A file the object store fails to serve, or a database error, is retried instead.
+    """
+    window = context.partition_time_window
+    results = []
+    hour = window.start
+    while hour < window.end:
+        try:
+            results.append(
+                load_hour(
+                    hour,
+                    landing_url=landing.url,
+                    database_url=warehouse.url(),
+                    schema=warehouse.schema(),
+                    chunk_rows=warehouse.chunk_rows,
+                    chunk_bytes=warehouse.chunk_bytes,
+                    run_id=context.run.run_id,
+                    log=context.log.info,
+                )
+            )
+        except LandingError as exc:
+            raise dg.Failure(
+                description=f"partition {partition_key(hour)}: {exc}",
+                metadata={"partition": partition_key(hour), "file": exc.path, "reason": exc.reason},
+                allow_retries=False,
+            ) from exc
+        hour += timedelta(hours=1)
+    common = run_metadata(results, retries=context.retry_number)
+    for table in FINAL_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=table,
+            metadata={
+                "rows_merged": dg.MetadataValue.int(sum(r.load.merged[table] for r in results)),
+                "rows_staged": dg.MetadataValue.int(sum(r.load.staged.get(table, 0) for r in results)),
+                **common,
+            },
+        )
+
+
+def run_metadata(results: list[PartitionResult], retries: int = 0) -> dict[str, dg.MetadataValue]:
+    """Metadata shared by every table of one run (summed over its hours): files, records, hours skipped
+    as unchanged, ledger rows, the step's retries so far, per-stage seconds and rows/s."""
+    seconds: dict[str, float] = {}
+    files: dict[str, int] = {}
+    for result in results:
+        for stage, value in result.stage_seconds().items():
+            seconds[stage] = seconds.get(stage, 0.0) + value
+        for signal, count in result.files.items():
+            files[signal] = files.get(signal, 0) + count
+    records = sum(sum(r.records.values()) for r in results)
+    staged = sum(sum(r.load.staged.values()) for r in results)
+    metadata: dict[str, dg.MetadataValue] = {
+        "partitions": dg.MetadataValue.int(len(results)),
+        "partitions_skipped_unchanged": dg.MetadataValue.int(sum(r.skipped for r in results)),
+        "ledger_rows_written": dg.MetadataValue.int(sum(r.load.ledger_rows for r in results)),
+        "retries": dg.MetadataValue.int(retries),
+        "files_read": dg.MetadataValue.int(sum(files.values())),
+        "bytes_read": dg.MetadataValue.int(sum(r.bytes_read for r in results)),
+        "records_read": dg.MetadataValue.int(records),
+        "chunks": dg.MetadataValue.int(sum(r.load.chunks for r in results)),
+        "rows_merged_total": dg.MetadataValue.int(sum(sum(r.load.merged.values()) for r in results)),
+    }
+    for signal, count in files.items():
+        metadata[f"files_{signal}"] = dg.MetadataValue.int(count)
+    # Rows through each stage: records for the landing stages, staged rows for the database stages.
+    rows_through = {"read": records, "decode": records, "normalize": staged, "copy": staged, "merge": staged, "total": records}
+    for stage, value in seconds.items():
+        metadata[f"seconds_{stage}"] = dg.MetadataValue.float(round(value, 4))
+        if stage in rows_through and value > 0 and rows_through[stage]:
+            metadata[f"rows_per_second_{stage}"] = dg.MetadataValue.int(int(rows_through[stage] / value))
+    return metadata

@@ -1,0 +1,69 @@
+"""Normalize decoded columns into polars frames shaped like the final tables.
+
+Input: :class:`observatory_etl.ingest.columns.Columns` (plain Python lists per column). Output: one
+``polars.DataFrame`` per record table whose columns, order and dtypes are the table's in
+:mod:`observatory_etl.tables` and ``sql/staging.sql`` (JSON columns are text there and cast to jsonb by
+the merge):
+
+============================  ================================================================
+dtype                         columns
+============================  ================================================================
+Binary (16 bytes → uuid)      trace_id, linked_trace_id, metric_id, point_id, log_id
+Int64 (→ bigint)              span_id, parent_span_id, linked_span_id, duration_ns, count, zero_count
+Datetime(us, UTC)             start_time, end_time, time, observed_time (from ns; 0 → null)
+Int16 (→ smallint)            kind, status_code, severity_number, trace_flags, aggregation_temporality
+String holding JSON (→ jsonb) attributes, resource_attributes, scope_attributes, body, quantiles, exemplars,
+                              input, output
+============================  ================================================================
+
+Timestamps are truncated from OTLP nanoseconds to PostgreSQL's microseconds; ``duration_ns`` keeps the
+span's exact nanosecond duration. The ``traces`` rollup is computed in SQL from ``trace_spans``
+(``sql/merge/traces.sql``) so that a trace split over chunks or hours is summarized whole.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..tables import RECORD_TABLES, raw_schema
+from .columns import Columns
+
+# Decoded (raw) dtypes per table; ns timestamps are Int64 here and become Datetime below.
+RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {table: raw_schema(table) for table in RECORD_TABLES}
+# The unique key of each table's frame (what ON CONFLICT uses in the merge).
+KEYS: dict[str, tuple[str, ...]] = {table: t.key for table, t in RECORD_TABLES.items()}
+# Decoded ns column -> frame timestamp column, per table.
+_TIME_COLUMNS = {
+    table: {c.from_ns: c.name for c in t.columns if c.from_ns} for table, t in RECORD_TABLES.items()
+}
+
+
+def _timestamp(ns_column: str, name: str) -> pl.Expr:
+    """Integer ns since the epoch → Datetime(us, UTC); 0 (OTLP's "unset") → null."""
+    ns = pl.col(ns_column)
+    return pl.when(ns != 0).then(ns // 1000).cast(pl.Datetime("us", "UTC")).alias(name)
+
+
+def frame(table: str, columns: dict[str, list]) -> pl.DataFrame:
+    """Build the staging frame of one table from its decoded column lists.
+
+    Returns a frame with the raw columns of ``RAW_SCHEMAS[table]``, each ``*_unix_nano`` column replaced by
+    a Datetime(us, UTC) column (``start_time``, ``end_time``, ``time``, ``observed_time``), plus
+    ``duration_ns`` (end − start, ns) for ``trace_spans``. Rows repeating the table's key keep the first.
+    """
+    raw = pl.DataFrame(columns, schema=RAW_SCHEMAS[table])
+    times = _TIME_COLUMNS[table]
+    exprs = []
+    for column in raw.columns:
+        if column in times:
+            exprs.append(_timestamp(column, times[column]))
+        else:
+            exprs.append(pl.col(column))
+        if table == "trace_spans" and column == "end_time_unix_nano":
+            exprs.append((pl.col("end_time_unix_nano") - pl.col("start_time_unix_nano")).alias("duration_ns"))
+    return raw.select(exprs).unique(subset=list(KEYS[table]), keep="first", maintain_order=True)
+
+
+def frames(columns: Columns) -> dict[str, pl.DataFrame]:
+    """Build every table's staging frame from one chunk of decoded columns (see :func:`frame`)."""
+    return {table: frame(table, cols) for table, cols in columns.tables.items()}

@@ -1,0 +1,175 @@
+"""The landing zone: list one hour's files in the OpenTelemetry Collector layout and read them.
+
+Layout (awss3exporter, https://github.com/open-telemetry/opentelemetry-collector-contrib
+exporter/awss3exporter), relative to the landing root::
+
+    [prefix/]year=YYYY/month=MM/day=DD/hour=HH/minute=MM/[file_prefix]{traces|metrics|logs}_<key>.<ext>
+
+``ext`` is ``json`` (otlp_json) or ``binpb`` (otlp_proto), optionally followed by ``.gz`` or ``.zst``.
+LLM-span JSON Lines files sit in the same folders as ``llm_spans_<key>.jsonl[.gz|.zst]`` (see ``llm_spans.py``).
+The compression is detected from the magic bytes (gzip ``1f 8b``, zstd ``28 b5 2f fd``), so a file
+whose name lacks the suffix still decodes. Object-store access goes through obstore: a local path,
+``file://``, ``s3://``, ``gs://`` or ``az://`` URL all work the same way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import unquote, urlparse
+
+import obstore
+import zstandard
+
+SIGNALS = ("traces", "metrics", "logs", "llm_spans")
+
+_FILE_NAME = re.compile(
+    r"(?P<signal>llm_spans|traces|metrics|logs)_(?P<key>[^/]+?)\.(?P<format>jsonl|json|binpb)(?:\.(?:gz|zst))?$"
+)
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class LandingError(Exception):
+    """A landing file that cannot be read or decoded; the message names the file and the reason."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+    def __reduce__(self):  # pickled whole from decode worker processes
+        return type(self), (self.path, self.reason)
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One object in the landing zone.
+
+    Attributes:
+        path: object key relative to the landing root.
+        signal: ``traces``, ``metrics``, ``logs`` or ``llm_spans``.
+        format: ``json`` (OTLP/JSON), ``binpb`` (OTLP protobuf) or ``jsonl`` (native LLM spans).
+        size: bytes as stored (compressed).
+        e_tag: the object store's ETag (None where the store has none).
+        last_modified: the object's last-modified time (UTC).
+    """
+
+    path: str
+    signal: str
+    format: str
+    size: int
+    e_tag: str | None
+    last_modified: datetime
+
+
+def open_store(url: str):
+    """Return an obstore store for a landing root given as a local path or an object-store URL.
+
+    Local paths (with or without ``file://``) are created if missing so an empty landing lists nothing.
+    """
+    if "://" not in url:
+        path = Path(url).expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        url = path.as_uri()
+    elif url.startswith("file://"):
+        Path(unquote(urlparse(url).path)).mkdir(parents=True, exist_ok=True)
+    return obstore.store.from_url(url)
+
+
+def hour_prefix(hour: datetime) -> str:
+    """The key prefix of one landing hour (UTC), e.g. ``year=2026/month=11/day=01/hour=00/``."""
+    return f"year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}/"
+
+
+def partition_key(hour: datetime) -> str:
+    """The key of one landing hour (UTC), as Dagster's hourly partitions format it: ``YYYY-MM-DD-HH:00``."""
+    return hour.strftime("%Y-%m-%d-%H:00")
+
+
+def list_hour(store, hour: datetime) -> list[LandingFile]:
+    """List the telemetry files of one landing hour, sorted by key.
+
+    Objects under the hour whose names do not match the layout (e.g. ``_SUCCESS`` markers) are skipped;
+    so are other objects the collector never writes. Keys are returned relative to the landing root.
+    """
+    files = []
+    for batch in obstore.list(store, prefix=hour_prefix(hour), chunk_size=1000):
+        for meta in batch:
+            match = _FILE_NAME.search(meta["path"].rsplit("/", 1)[-1])
+            if match is None:
+                continue
+            files.append(
+                LandingFile(
+                    path=meta["path"],
+                    signal=match["signal"],
+                    format=match["format"],
+                    size=meta["size"],
+                    e_tag=meta.get("e_tag"),
+                    last_modified=meta["last_modified"],
+                )
+            )
+    files.sort(key=lambda f: f.path)
+    return files
+
+
+def decompress(data: bytes, path: str = "<bytes>") -> bytes:
+    """Undo gzip or zstd compression detected from the magic bytes; other data is returned as is.
+
+    Raises:
+        LandingError: the data starts like gzip or zstd but is truncated or corrupt.
+    """
+    try:
+        if data[:2] == _GZIP_MAGIC:
+            return gzip.decompress(data)  # every member of a multi-member file
+        if data[:4] == _ZSTD_MAGIC:
+            return _zstd_decompress(data)
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        raise LandingError(path, f"corrupt compressed data: {exc}") from exc
+    return data
+
+
+def _zstd_decompress(data: bytes) -> bytes:
+    """Decompress every zstd frame of ``data`` (frames need not record their content size).
+
+    Raises:
+        zstandard.ZstdError: a frame is corrupt or ends early.
+    """
+    parts = []
+    while data:
+        frame = zstandard.ZstdDecompressor().decompressobj()
+        parts.append(frame.decompress(data))
+        if not frame.eof:
+            raise zstandard.ZstdError("truncated zstd frame")
+        data = frame.unused_data
+    return b"".join(parts)
+
+
+class ObjectStoreError(Exception):
+    """The object store failed to serve a file (network, throttling, permissions): possibly transient,
+    unlike :class:`LandingError`, which is about the file's content. The message names the file."""
+
+
+def read_file(store, file: LandingFile) -> bytes:
+    """Fetch one landing file and return its decompressed bytes.
+
+    Raises:
+        ObjectStoreError: the object cannot be fetched (retrying may help).
+        LandingError: the bytes are not valid gzip or zstd (retrying will not help).
+    """
+    try:
+        data = obstore.get(store, file.path).bytes().to_bytes()
+    except Exception as exc:  # obstore raises its own hierarchy; keep the file name in the message
+        raise ObjectStoreError(f"{file.path}: cannot read object: {exc}") from exc
+    return decompress(data, file.path)
+
+
+def iter_hour(store, hour: datetime) -> Iterator[tuple[LandingFile, bytes]]:
+    """Yield ``(file, decompressed bytes)`` for every telemetry file of one landing hour, in key order."""
+    for file in list_hour(store, hour):
+        yield file, read_file(store, file)

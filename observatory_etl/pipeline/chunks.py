@@ -1,0 +1,98 @@
+"""Chunks: the frames of consecutive files, staged and merged together by a loader thread.
+
+A chunk is handed to :class:`ChunkLoader` once it holds ``chunk_rows`` rows or ``chunk_bytes`` bytes; the
+loader stages (COPY) and merges it on its own thread while the next files decode.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
+
+import polars as pl
+
+from ..tables import RECORD_TABLES
+from ..warehouse.load import PartitionLoad
+
+
+class Chunk:
+    """Frames of consecutive files, merged as one chunk once ``rows`` or ``bytes`` reach their bound.
+
+    ``add`` takes a :class:`DecodedFile`'s frames; ``rows`` counts their rows and ``bytes`` their in-memory
+    size (polars ``estimated_size``); :meth:`frames` gives one frame per table.
+    """
+
+    def __init__(self):
+        self._frames: dict[str, list[pl.DataFrame]] = {}
+        self.rows = 0
+        self.bytes = 0
+
+    def add(self, frames: dict[str, pl.DataFrame]) -> None:
+        for table, frame in frames.items():
+            self._frames.setdefault(table, []).append(frame)
+            self.rows += frame.height
+            self.bytes += frame.estimated_size()
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """One frame per table; a key repeated across files keeps its first row, as within a file."""
+        return {
+            table: parts[0] if len(parts) == 1 else pl.concat(parts).unique(
+                subset=list(RECORD_TABLES[table].key), keep="first", maintain_order=True
+            )
+            for table, parts in self._frames.items()
+        }
+
+
+class ChunkLoader:
+    """Stage and merge chunks on a background thread while the next chunk decodes.
+
+    At most one chunk is in flight: :meth:`submit` first waits for the previous one, so memory holds two
+    chunks at most. The ADBC connection is used by one thread at a time (the loader thread while a chunk
+    is in flight, the caller's only after :meth:`wait`). Leaving the block waits for the last chunk and
+    re-raises its error; on an error in the caller it still waits, so the transaction can be rolled back.
+    """
+
+    def __init__(self, partition: PartitionLoad, seconds: dict[str, float], log: Callable[[str], None]):
+        self._partition = partition
+        self._seconds = seconds  # its "normalize" entry gains the time spent joining each chunk's frames
+        self._log = log
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-load")
+        self._pending: Future | None = None
+
+    def __enter__(self) -> "ChunkLoader":
+        return self
+
+    def submit(self, chunk: "Chunk") -> None:
+        started = time.perf_counter()
+        frames = chunk.frames()
+        self._seconds["normalize"] += time.perf_counter() - started
+        self.wait()
+        self._pending = self._pool.submit(self._load, frames)
+
+    def _load(self, frames: dict) -> None:
+        self._partition.chunk(frames)
+        self._log(
+            f"{self._partition.key}: chunk {self._partition.stats.chunks} merged "
+            + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height)
+        )
+
+    def wait(self) -> None:
+        """Wait for the chunk in flight (re-raising its error); the connection is then free."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+            else:
+                # The caller failed: let the in-flight chunk finish (its own error is secondary) so the
+                # connection is free for the rollback.
+                try:
+                    self.wait()
+                except Exception:
+                    pass
+        finally:
+            self._pool.shutdown(wait=True)

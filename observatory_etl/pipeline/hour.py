@@ -1,0 +1,174 @@
+"""One landing hour end to end: list → read → decode → normalize → COPY → merge, in bounded chunks.
+
+This is the whole load without Dagster (the assets in :mod:`observatory_etl.defs.assets` call it). Each
+file is read, decoded and normalized into frames (:func:`observatory_etl.ingest.decode.decode_file`), in
+key order, by worker processes (``decode_workers``, for hours large enough to pay for them, see
+:mod:`.decoder`) or in this process. Frames gather into a chunk until it holds ``chunk_rows`` rows or
+``chunk_bytes`` bytes; the chunk then goes to a loader thread that stages (COPY) and merges it while the
+next files decode (at most one chunk in flight, see :mod:`.chunks`). Memory is bounded by two chunks plus
+the files in flight, not by the hour. All chunks of an hour merge inside one transaction: a file that
+fails to decode rolls the whole hour back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from .. import config
+from ..ingest.landing import (
+    SIGNALS,
+    LandingError,
+    hour_prefix,
+    list_hour,
+    open_store,
+    partition_key,
+)
+from ..llm.prices import PriceTable
+from ..warehouse.connection import connect
+from ..warehouse.ddl import ensure_schema
+from ..warehouse.load import LoadStats, PartitionLoad
+from ..warehouse.partitions import create_partitions
+from .chunks import Chunk, ChunkLoader
+from .decoder import POOL_MIN_BYTES, Decoder
+from .ledger import ledger_files, ledger_frame, ledger_row
+
+
+@dataclass
+class PartitionResult:
+    """What loading one hour did.
+
+    Attributes:
+        partition_key: the Dagster partition key (``YYYY-MM-DD-HH:00``).
+        files: files read per signal (``traces``, ``metrics``, ``logs``).
+        bytes_read: compressed bytes fetched.
+        records: records decoded per signal (spans + events + links, data points, log records).
+        load: rows staged and merged per table and seconds of the load stages (see ``LoadStats``).
+        seconds: wall seconds per stage: ``list``, ``read`` (fetch + decompress), ``decode``,
+            ``normalize``; the load stages are in ``load.seconds``.
+        wall_seconds: wall-clock seconds of the whole load.
+        skipped: every file of the hour was already in the ledger with the same size and ETag, so
+            nothing was read or merged.
+    """
+
+    partition_key: str
+    files: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SIGNALS, 0))
+    bytes_read: int = 0
+    records: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SIGNALS, 0))
+    load: LoadStats = field(default_factory=LoadStats)
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("list", "read", "decode", "normalize"), 0.0)
+    )
+    wall_seconds: float = 0.0
+    skipped: bool = False
+
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds per stage, landing and load stages together, plus ``total`` (wall clock).
+
+        The load stages of one chunk run while the next chunk decodes, so the stages add up to more
+        than ``total``.
+        """
+        return {**self.seconds, **self.load.seconds, "total": self.wall_seconds}
+
+
+def load_hour(
+    hour: datetime,
+    *,
+    landing_url: str,
+    database_url: str,
+    schema: str,
+    chunk_rows: int = config.DEFAULT_CHUNK_ROWS,
+    chunk_bytes: int = config.DEFAULT_CHUNK_BYTES,
+    decode_workers: int | None = None,
+    prices: PriceTable | None = None,
+    run_id: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> PartitionResult:
+    """Load every telemetry file of one landing hour into the final tables; idempotent.
+
+    Args:
+        hour: the landing hour (aware UTC datetime on the hour); the files under
+            ``year=…/month=…/day=…/hour=HH/`` of ``landing_url`` are loaded.
+        landing_url: landing root (path or object-store URL).
+        database_url: PostgreSQL libpq URI of the warehouse.
+        schema: warehouse schema (validated identifier); created with its tables if missing.
+        chunk_rows: rows per chunk (spans + events + links + data points + logs, as normalized).
+        chunk_bytes: in-memory bytes of a chunk's frames (polars ``estimated_size``); a chunk is merged
+            when it reaches either bound, so memory stays flat however large the hour.
+        decode_workers: processes decoding files in parallel with the load (default
+            :func:`observatory_etl.config.decode_workers`); 0 decodes in this process. Hours under 4 MB
+            compressed always decode in this process.
+        prices: prices LLM spans without a provided cost (default: the packaged price table).
+        run_id: the Dagster run id recorded in the file ledger.
+        log: called with one progress line per chunk.
+
+    An hour whose files all match their ``ingested_files`` rows (same key, size and ETag) is skipped
+    (``result.skipped``); otherwise every file is read again and merged (a no-op for rows already loaded),
+    and the ledger gains the new files and new versions.
+
+    Raises:
+        LandingError: a file cannot be read or is not valid OTLP/JSON (the message names the
+            file and the reason); the hour's transaction is rolled back.
+        adbc_driver_manager.Error: the database failed; the transaction is rolled back.
+    """
+    log = log or (lambda message: None)
+    wall = time.perf_counter()
+    key = partition_key(hour)
+    result = PartitionResult(partition_key=key)
+    store = open_store(landing_url)
+
+    started = time.perf_counter()
+    files = list_hour(store, hour)
+    result.seconds["list"] = time.perf_counter() - started
+    log(f"{key}: {len(files)} files under {landing_url.rstrip('/')}/{hour_prefix(hour)}")
+
+    conn = connect(database_url)
+    try:
+        ensure_schema(conn, schema)
+        ledger = ledger_files(conn, schema, key)
+        if all(ledger.get(f.path) == (f.size, f.e_tag) for f in files):
+            result.skipped = True
+            result.wall_seconds = time.perf_counter() - wall
+            log(f"{key}: all {len(files)} files unchanged since loaded (ingested_files): skipped")
+            return result
+        # Daily partitions for the landing day and its neighbours, before the load's transaction; rows of
+        # other days go to the default partitions.
+        created = create_partitions(conn, schema, (hour - timedelta(days=1)).date(), (hour + timedelta(days=1)).date())
+        if created:
+            log(f"{key}: created {created} daily partitions")
+        prices = prices or PriceTable.load()
+        workers = config.decode_workers() if decode_workers is None else decode_workers
+        workers = workers if sum(f.size for f in files) >= POOL_MIN_BYTES else 0
+        with PartitionLoad(conn, schema, key) as partition, ChunkLoader(partition, result.seconds, log) as loader, \
+                Decoder(landing_url, prices, workers) as decoder:
+            result.load = partition.stats
+            ledger_rows: list[dict] = []
+            chunk = Chunk()
+            for file, decoded in decoder.map(files):
+                if isinstance(decoded, LandingError):
+                    raise decoded
+                for stage in ("read", "decode", "normalize"):
+                    result.seconds[stage] += decoded.seconds[stage]
+                result.bytes_read += file.size
+                result.records[file.signal] += decoded.records
+                result.files[file.signal] += 1
+                ledger_rows.append(ledger_row(file, key, decoded.records, run_id))
+                chunk.add(decoded.frames)
+                if chunk.rows >= chunk_rows or chunk.bytes >= chunk_bytes:
+                    loader.submit(chunk)
+                    chunk = Chunk()
+            if chunk.rows:
+                loader.submit(chunk)
+            loader.wait()
+            partition.record_files(ledger_frame(ledger_rows))
+    finally:
+        conn.close()
+    result.wall_seconds = time.perf_counter() - wall
+    log(
+        f"{key}: merged "
+        + ", ".join(f"{table} {rows:,}" for table, rows in result.load.merged.items())
+        + f" in {result.wall_seconds:.2f}s"
+    )
+    return result

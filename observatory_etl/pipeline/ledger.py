@@ -1,0 +1,44 @@
+"""The file ledger ``ingested_files``: which landing files (key, size, ETag) an hour has loaded.
+
+An hour whose files all match their ledger rows is skipped; the rows of a load are staged with its
+chunks and written at commit (``sql/merge/ingested_files.sql``), so the ledger never runs ahead of the data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import adbc_driver_postgresql.dbapi as adbc
+import polars as pl
+
+from ..ingest.landing import LandingFile
+from ..tables import INGESTED_FILES
+from ..warehouse import sql_files
+
+
+def ledger_files(conn: adbc.Connection, schema: str, partition_key: str) -> dict[str, tuple[int, str | None]]:
+    """The ``ingested_files`` rows of one landing hour: ``{object_key: (size, etag)}``."""
+    with conn.cursor() as cur:
+        cur.execute(f'SET search_path TO "{schema}", public')
+        cur.execute(sql_files.statement("ledger_files"), (partition_key,))
+        rows = cur.fetchall()
+    conn.commit()
+    return {key: (size, etag) for key, size, etag in rows}
+
+
+
+
+def ledger_row(file: LandingFile, key: str, records: int, run_id: str | None) -> dict:
+    """The ``ingested_files`` row of one decoded file. Every decoded record is merged with ON CONFLICT, so
+    all of them are held by the final tables after commit (inserted now or already there): rows_merged =
+    records read − rejected, and nothing is rejected until quarantine exists."""
+    return {
+        "object_key": file.path, "size": file.size, "etag": file.e_tag, "last_modified": file.last_modified,
+        "signal": file.signal, "partition_key": key, "records_read": records, "rows_merged": records,
+        "rejected": 0, "run_id": run_id, "loaded_at": datetime.now(timezone.utc), "status": "loaded",
+    }
+
+
+def ledger_frame(rows: list[dict]) -> pl.DataFrame:
+    """The ledger rows of one load (:func:`ledger_row` dicts) as a frame shaped like ``stage_ingested_files``."""
+    return pl.DataFrame(rows, schema=INGESTED_FILES.schema())

@@ -1,0 +1,147 @@
+"""Load frames into PostgreSQL: ADBC ``adbc_ingest`` (COPY) into staging tables, then merge.
+
+All SQL lives in ``sql/``: ``schema.sql`` (final tables, applied idempotently), ``staging.sql``
+(temporary tables, one per final table, dropped at commit) and ``merge/<table>.sql`` (one
+``INSERT … SELECT … ON CONFLICT`` per table, plus the ``traces`` rollup).
+
+A :class:`PartitionLoad` holds one transaction on one ADBC connection (temporary tables live on that
+connection): it takes a transaction-scoped advisory lock for the partition, so two loads of the same
+hour never interleave, stages and merges any number of chunks, recomputes the ``traces`` rows of every
+trace it touched, and commits — or rolls everything back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import adbc_driver_postgresql.dbapi as adbc
+import polars as pl
+import pyarrow as pa
+
+from ..tables import FINAL_TABLES, MERGE_ORDER, UUID_COLUMNS
+from . import sql_files
+from .connection import lock_key
+
+_ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-commit ("obs-roll")
+
+
+def to_arrow(frame: pl.DataFrame) -> pa.Table:
+    """Convert a frame for ``adbc_ingest``: 16-byte Binary id columns become fixed_size_binary(16) (→ uuid)."""
+    table = frame.to_arrow()
+    for index, name in enumerate(table.column_names):
+        if name in UUID_COLUMNS:
+            table = table.set_column(index, name, table.column(index).cast(pa.binary(16)))
+    return table
+
+
+@dataclass
+class LoadStats:
+    """What a load did: rows per table and seconds per stage.
+
+    Attributes:
+        staged: rows copied into each staging table (after de-duplication within a chunk).
+        merged: rows inserted or changed in each final table (0 for every table on a rerun).
+        seconds: wall seconds per stage: ``copy`` (adbc_ingest), ``merge`` (ON CONFLICT inserts),
+            ``rollup`` (traces), ``commit``.
+        chunks: chunks staged and merged.
+        ledger_rows: ``ingested_files`` rows written (new files or new versions of files).
+    """
+
+    staged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MERGE_ORDER, 0))
+    merged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FINAL_TABLES, 0))
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("copy", "merge", "rollup", "commit"), 0.0))
+    chunks: int = 0
+    ledger_rows: int = 0
+
+
+class PartitionLoad:
+    """One partition's load transaction: ``with PartitionLoad(conn, schema, key) as load: load.chunk(frames)``.
+
+    On entering: sets ``search_path`` to ``schema``, takes ``pg_advisory_xact_lock`` for ``key`` (waiting for
+    any other load of the same partition), and creates the staging tables. :meth:`chunk` stages and merges
+    one chunk; leaving the block without an exception runs the traces and sessions rollups, writes the
+    file ledger (:meth:`record_files`) and commits, with one it rolls
+    back, so a failed partition leaves the final tables exactly as they were.
+    """
+
+    def __init__(self, conn: adbc.Connection, schema: str, key: str):
+        self.conn = conn
+        self.schema = schema
+        self.key = key
+        self.stats = LoadStats()
+        self._cur = None
+
+    def __enter__(self) -> "PartitionLoad":
+        self._cur = self.conn.cursor()
+        self._cur.execute(f'SET search_path TO "{self.schema}", public')
+        self._cur.execute(f"SELECT pg_advisory_xact_lock({lock_key('observatory:' + self.schema + ':' + self.key)})")
+        for statement in sql_files.statements("staging"):
+            self._cur.execute(statement)
+        return self
+
+    def chunk(self, frames: dict[str, pl.DataFrame]) -> None:
+        """Stage the non-empty frames (COPY through adbc_ingest) and merge them into the final tables.
+
+        ``frames`` maps final-table names (``trace_spans``, ``trace_events``, ``trace_links``, ``metrics``,
+        ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.normalize` builds them.
+        """
+        cur, stats = self._cur, self.stats
+        started = time.perf_counter()
+        present = [t for t in MERGE_ORDER if t in frames and frames[t].height]
+        for table in present:
+            stats.staged[table] += cur.adbc_ingest(f"stage_{table}", to_arrow(frames[table]), mode="append", temporary=True)
+        stats.seconds["copy"] += time.perf_counter() - started
+        started = time.perf_counter()
+        if "trace_spans" in present:
+            cur.execute(sql_files.statement("merge/touched_traces"))
+        for table in present:
+            cur.execute(sql_files.statement(f"merge/{table}"))
+            stats.merged[table] += max(cur.rowcount, 0)
+            cur.execute(f"TRUNCATE stage_{table}")
+        stats.seconds["merge"] += time.perf_counter() - started
+        stats.chunks += 1
+
+    def record_files(self, files: pl.DataFrame) -> None:
+        """Stage the ledger rows of this load's files; they are written to ``ingested_files`` at commit.
+
+        ``files`` has the columns of ``ingested_files`` (see sql/schema.sql).
+        """
+        if files.height:
+            self._cur.adbc_ingest("stage_ingested_files", files.to_arrow(), mode="append", temporary=True)
+
+    def update_costs(self, costs: pl.DataFrame) -> int:
+        """Stage recomputed costs and write those that changed; their traces are rolled up at commit.
+
+        ``costs`` has columns trace_id (16-byte Binary), span_id (Int64), input_cost_usd, output_cost_usd,
+        total_cost_usd (Float64, USD) and cost_source (String). Returns the spans whose cost changed.
+        """
+        if not costs.height:
+            return 0
+        self._cur.adbc_ingest("stage_costs", to_arrow(costs), mode="append", temporary=True)
+        self._cur.execute(sql_files.statement("costs/update"))
+        changed = max(self._cur.rowcount, 0)
+        self._cur.execute(sql_files.statement("costs/touched_traces"))
+        self._cur.execute("TRUNCATE stage_costs")
+        return changed
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is not None:
+                self.conn.rollback()
+                return
+            started = time.perf_counter()
+            # Rollups of concurrent loads (two hours holding spans of one trace) are serialized up to
+            # commit: the later one then reads the earlier one's committed spans, so no span is left out.
+            self._cur.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK})")
+            for table in ("traces", "sessions"):  # sessions roll up from the traces just recomputed
+                self._cur.execute(sql_files.statement(f"merge/{table}"))
+                self.stats.merged[table] += max(self._cur.rowcount, 0)
+            self._cur.execute(sql_files.statement("merge/ingested_files"))
+            self.stats.ledger_rows += max(self._cur.rowcount, 0)
+            self.stats.seconds["rollup"] += time.perf_counter() - started
+            started = time.perf_counter()
+            self.conn.commit()
+            self.stats.seconds["commit"] += time.perf_counter() - started
+        finally:
+            self._cur.close()
