@@ -84,7 +84,7 @@ class PartitionLoad:
         """Stage the non-empty frames (COPY through adbc_ingest) and merge them into the final tables.
 
         ``frames`` maps final-table names (``trace_spans``, ``trace_events``, ``trace_links``, ``metrics``,
-        ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.normalize` builds them.
+        ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.ingest.frames` builds them (columns: :mod:`observatory_etl.tables`).
         """
         cur, stats = self._cur, self.stats
         started = time.perf_counter()
