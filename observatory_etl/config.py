@@ -19,6 +19,10 @@ OBSERVATORY_SENSOR_LOOKBACK_HOURS  hours the landing sensor rescans for late fil
 OBSERVATORY_SENSOR_INTERVAL_SECONDS  seconds between landing sensor ticks                        ``60``
 OBSERVATORY_FRESHNESS_HOURS        hours since the newest loaded hour ended before the           ``3``
                                    freshness check warns
+OBSERVATORY_ON_BAD_INPUT           ``quarantine``: bad records and files go to rejected_records  ``quarantine``
+                                   and the ledger, the hour's good records load; ``fail``: the
+                                   hour fails on the first bad file (strict CI)
+OBSERVATORY_PRICES_CSV             a price CSV whose rows win over the genai-prices library      none
 DAGSTER_HOME                       Dagster instance folder                                       ``./dagster_home``
 =================================  ============================================================  ======================
 
@@ -171,6 +175,38 @@ def freshness_hours() -> int:
         ValueError: not a non-negative integer.
     """
     return _integer("OBSERVATORY_FRESHNESS_HOURS", 3)
+
+
+BAD_INPUT_POLICIES = ("quarantine", "fail")
+
+
+def on_bad_input() -> str:
+    """What a load does with input it cannot decode, from OBSERVATORY_ON_BAD_INPUT: ``quarantine`` (default:
+    record the bad record or file with its reason and load the rest of the hour) or ``fail`` (fail the hour).
+
+    Raises:
+        ValueError: any other value.
+    """
+    value = (os.environ.get("OBSERVATORY_ON_BAD_INPUT") or "quarantine").strip().lower()
+    if value not in BAD_INPUT_POLICIES:
+        raise ValueError(f"OBSERVATORY_ON_BAD_INPUT must be one of {', '.join(BAD_INPUT_POLICIES)}, got {value!r}")
+    return value
+
+
+def prices_csv() -> Path | None:
+    """A price CSV (the format of ``observatory_etl/llm/model_prices.csv``) whose rows win over the genai-prices
+    library, from OBSERVATORY_PRICES_CSV; None when unset.
+
+    Raises:
+        ValueError: the file does not exist.
+    """
+    raw = os.environ.get("OBSERVATORY_PRICES_CSV")
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ValueError(f"OBSERVATORY_PRICES_CSV={raw!r} is not a file")
+    return path
 
 
 def dagster_home() -> Path:

@@ -7,6 +7,11 @@ each table is :func:`observatory_etl.tables.raw_schema` (timestamps as integer n
 
 from __future__ import annotations
 
+import json
+from typing import Any, NamedTuple
+
+import orjson
+
 from ..llm.prices import PriceTable
 from ..tables import RECORD_TABLES, raw_schema
 
@@ -18,8 +23,27 @@ class DecodeError(ValueError):
     """Input that cannot be decoded (OTLP/JSON or LLM-span lines); the message says where (request, record) and why."""
 
 
+class Reject(NamedTuple):
+    """One record that could not be decoded, kept out of the tables and quarantined in ``rejected_records``.
+
+    Attributes:
+        record_path: where it is in its file, e.g. ``request 1 / resource 0 / scope 0 / span 5`` or ``line 7``.
+        reason: why it was rejected.
+        record: the record's raw JSON text when it parsed, else None.
+    """
+
+    record_path: str
+    reason: str
+    record: str | None
+
+
+# Exceptions a malformed record raises while it is decoded (a value of the wrong JSON type, a missing key).
+RECORD_ERRORS = (DecodeError, KeyError, TypeError, AttributeError, ValueError, OverflowError, RecursionError)
+
+
 class Columns:
-    """Column lists of the decoded rows, per table: ``columns.tables[table][column] -> list``.
+    """Column lists of the decoded rows, per table: ``columns.tables[table][column] -> list``, and the
+    records rejected on the way (:attr:`rejects`).
 
     ``rows`` counts the decoded records (spans + events + links + data points + logs) so callers can
     cut the input into bounded chunks. ``prices`` prices LLM spans that carry no cost (the packaged
@@ -32,6 +56,14 @@ class Columns:
         }
         self.rows = 0
         self.prices = prices or PriceTable.load()
+        self.rejects: list[Reject] = []
+
+    def reject(self, record_path: str, reason: str | BaseException, record: Any = None) -> None:
+        """Quarantine one record: ``reason`` (a message or the exception that rejected it) at ``record_path``,
+        with ``record`` (its parsed JSON value, or None) kept as JSON text."""
+        if isinstance(reason, BaseException):
+            reason = str(reason) if isinstance(reason, DecodeError) else f"malformed ({type(reason).__name__}: {reason})"
+        self.rejects.append(Reject(record_path, reason, None if record is None else _json_text(record)))
 
     def __len__(self) -> int:
         return self.rows
@@ -45,3 +77,10 @@ class Columns:
         for table, cols in self.tables.items():
             for values in cols.values():
                 del values[mark[table] :]
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, which orjson does not write
+        return json.dumps(value, default=str)

@@ -16,7 +16,7 @@ import orjson
 
 from ..llm.mapping import resolve_cost
 from ..tables import LLM_COLUMNS
-from .columns import Columns, DecodeError
+from .columns import RECORD_ERRORS, Columns, DecodeError
 from .otlp_json.values import span_id_int, trace_id_bytes
 
 SCOPE_NAME = "llm_spans"
@@ -77,35 +77,29 @@ def _string(value: Any, field: str) -> str | None:
 
 
 def decode(data: bytes, columns: Columns) -> int:
-    """Decode one native LLM-span file into ``columns``; returns spans + events added.
+    """Decode one LLM-span JSON Lines file into ``columns``; returns spans + events added.
 
-    All or nothing: when it raises, ``columns`` holds exactly what it held before the call.
-
-    Raises:
-        DecodeError: a line is not JSON, misses a required field, or has a field of the wrong type; the
-            message names the line.
+    Each line is one record: a line that is not JSON, misses a required field or has a field of the wrong
+    type is rejected into ``columns.rejects`` (path ``line N``, with its reason and, when it parsed, its
+    JSON) and adds nothing; the other lines decode.
     """
-    mark = columns.mark()
     added = 0
-    try:
-        for number, text in enumerate(data.splitlines(), start=1):
-            if not text.strip():
-                continue
-            try:
-                try:
-                    line = orjson.loads(text)
-                except orjson.JSONDecodeError as exc:
-                    raise DecodeError(f"not JSON: {exc}") from None
-                if type(line) is not dict:
-                    raise DecodeError(f"expected a JSON object, got {type(line).__name__}")
-                added += _decode_span(line, columns)
-            except DecodeError as exc:
-                raise DecodeError(f"line {number}: {exc}") from None
-            except (KeyError, TypeError, AttributeError, ValueError) as exc:
-                raise DecodeError(f"line {number}: malformed LLM span ({type(exc).__name__}: {exc})") from None
-    except DecodeError:
-        columns.truncate(mark)
-        raise
+    for number, text in enumerate(data.splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            line = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            columns.reject(f"line {number}", f"not JSON: {exc}")
+            continue
+        mark = columns.mark()
+        try:
+            if type(line) is not dict:
+                raise DecodeError(f"expected a JSON object, got {type(line).__name__}")
+            added += _decode_span(line, columns)
+        except RECORD_ERRORS as exc:
+            columns.truncate(mark)
+            columns.reject(f"line {number}", exc, line)
     columns.rows += added
     return added
 

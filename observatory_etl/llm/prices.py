@@ -1,18 +1,43 @@
-"""The packaged, versioned LLM price table and the cost of a span's tokens.
+"""LLM prices and the cost of a span's tokens.
 
-The table is ``observatory_etl/llm/model_prices.csv``: prices in USD per 1M tokens (the unit providers
-publish), taken from the providers' public price pages (OpenAI, Anthropic, Google Gemini API, Mistral) as
-of the date on its ``# version:`` line. Columns::
+Prices come from the maintained `genai-prices <https://github.com/pydantic/genai-prices>`_ package
+(pydantic/genai-prices): its price data ships inside the installed package (the version pinned in
+``requirements.lock``), with model-name matching, cache read and write prices, long-context tiers and
+price history. Nothing is fetched over the network: the table reads the bundled data
+(``genai_prices.data.providers``) directly, never starts ``genai_prices.UpdatePrices`` (the library's optional
+background fetch), and ignores a snapshot that other code in the process may have installed with it.
+
+:meth:`PriceTable.load` without a path is the default table: genai-prices, plus the rows of the CSV named by
+``OBSERVATORY_PRICES_CSV`` (:func:`observatory_etl.config.prices_csv`), which win over the library for the
+provider and model they match. ``PriceTable.load(path)`` is a table of that CSV alone.
+
+The CSV format (``observatory_etl/llm/model_prices.csv`` is its commented template): prices in USD per 1M
+tokens (the unit providers publish), a ``# version: ...`` line, then::
 
     provider,model_pattern,input_per_mtok,output_per_mtok,cached_input_per_mtok,cache_write_per_mtok,effective_date
 
 ``model_pattern`` is an fnmatch glob matched case-insensitively against the model name; empty cache prices
 mean the input price; a row prices spans starting on or after its ``effective_date``, until a later row for
-the same provider and pattern. In memory (:class:`Price`) prices are USD per token; costs (:class:`Cost`)
-are USD, unrounded.
+the same provider and pattern. In memory (:class:`Price`, :class:`Tier`) prices are USD per token; costs
+(:class:`Cost`) are USD, unrounded.
 
-Costs follow the token convention of docs/llm-mapping.md: ``input_tokens`` includes the cache reads and
-cache writes, ``output_tokens`` includes the reasoning tokens.
+Costs follow the token convention of docs/llm-mapping.md (which is also genai-prices'): ``input_tokens``
+includes the cache reads and cache writes, ``output_tokens`` includes the reasoning tokens.
+
+From genai-prices a model's price on a day is its four token prices ``input_mtok``, ``output_mtok``,
+``cache_read_mtok`` and ``cache_write_mtok`` (the default, 5-minute cache write; spans do not say the TTL):
+
+- price history: of the model's conditional prices, the last one whose start date is on or before the day
+  (the first one before any start date), as ``genai_prices`` resolves it; time-of-day prices (off-peak
+  discounts) are skipped, so a day's price is the standard one; request-context variants (service tiers such
+  as flex or priority) are not applied;
+- tiers that depend on the prompt size (e.g. above 200k input tokens) become :attr:`Price.tiers`; a call is
+  priced at the highest tier whose threshold its ``input_tokens`` (cache reads and writes included) exceed,
+  for all of its tokens, input and output: the cliff rule of ``genai_prices.types.TieredPrices``;
+- a missing cache price is the input price, a missing input or output price is 0 (what ``calc_price``
+  computes); a model listed with no price at all is free (cost 0); a model priced only in other units (audio
+  hours, pages, characters) has no token price (None); per-request and per-search fees are not priced
+  (spans carry no such counts).
 """
 
 from __future__ import annotations
@@ -20,13 +45,18 @@ from __future__ import annotations
 import csv
 import fnmatch
 import functools
+import hashlib
 import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from importlib.metadata import version as _distribution_version
 from pathlib import Path
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "model_prices.csv"
+from ..config import prices_csv
+
+#: The commented template of the CSV format (no rows): a copy with rows is an override or a table of its own.
+TEMPLATE_PATH = Path(__file__).resolve().parent / "model_prices.csv"
 COLUMNS = (
     "provider", "model_pattern", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok",
     "cache_write_per_mtok", "effective_date",
@@ -34,14 +64,53 @@ COLUMNS = (
 _PER_MTOK = 1_000_000
 _CACHE_LIMIT = 100_000  # distinct (provider, model, day) keys kept by PriceTable.find
 
+#: Provider names that spans carry (OTel GenAI ``gen_ai.provider.name`` / ``gen_ai.system``, OpenLLMetry,
+#: OpenInference ``llm.provider`` / ``llm.system``), lower-cased, to genai-prices provider ids. A name not
+#: listed is looked up among genai-prices' ids and provider patterns; failing that, the model name alone
+#: picks the provider.
+PROVIDER_IDS = {
+    "openai": "openai",
+    "azure.ai.openai": "azure", "az.ai.openai": "azure", "azure.ai.inference": "azure",
+    "az.ai.inference": "azure", "azure": "azure", "azure_openai": "azure", "azure_ai": "azure",
+    "anthropic": "anthropic",
+    "gcp.gemini": "google", "gcp.vertex_ai": "google", "gcp.gen_ai": "google", "gemini": "google",
+    "vertex_ai": "google", "vertexai": "google", "google": "google", "google_genai": "google",
+    "aws.bedrock": "aws", "aws_bedrock": "aws", "bedrock": "aws", "aws": "aws",
+    "mistral_ai": "mistral", "mistralai": "mistral", "mistral": "mistral",
+    "x_ai": "x-ai", "xai": "x-ai", "x-ai": "x-ai",
+    "cohere": "cohere", "deepseek": "deepseek", "groq": "groq", "perplexity": "perplexity",
+    "together": "together", "together_ai": "together", "togetherai": "together",
+    "fireworks": "fireworks", "fireworks_ai": "fireworks", "openrouter": "openrouter",
+    "moonshot": "moonshotai", "moonshotai": "moonshotai", "cerebras": "cerebras",
+}
+
+# The genai-prices token price keys (USD per 1M tokens) that price a span.
+_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
+
 
 class PriceTableError(ValueError):
-    """A malformed price table; the message names the file and line."""
+    """A malformed price CSV; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Prices (USD per token) of a call whose ``input_tokens`` (cache reads and writes included) exceed
+    ``above``: all of its tokens are priced at the tier's prices."""
+
+    above: int  # input tokens
+    input: float
+    output: float
+    cached_input: float
+    cache_write: float
 
 
 @dataclass(frozen=True)
 class Price:
-    """One row of the table. Prices are USD per token (the CSV's USD per 1M tokens / 1,000,000)."""
+    """The price of a model on a day. Prices are USD per token (a CSV's USD per 1M tokens / 1,000,000).
+
+    From a CSV: one row (``model_pattern`` its glob). From genai-prices: ``provider`` is the genai-prices
+    provider id, ``model_pattern`` the genai-prices model id, ``effective_date`` the start date of the price
+    in the library's history (None for a price with no start date), ``tiers`` its prompt-size tiers."""
 
     provider: str
     model_pattern: str
@@ -49,7 +118,8 @@ class Price:
     output: float  # output tokens, reasoning included
     cached_input: float  # input tokens read from the prompt cache
     cache_write: float  # input tokens written to the prompt cache
-    effective_date: date  # applies to spans starting on or after this date (UTC)
+    effective_date: date | None  # applies to spans starting on or after this date (UTC)
+    tiers: tuple[Tier, ...] = ()  # ascending by ``above``; the base prices apply up to the first
 
 
 @dataclass(frozen=True)
@@ -62,44 +132,83 @@ class Cost:
 
 
 class PriceTable:
-    """Prices by provider, model glob and effective date; :meth:`find` and :meth:`cost` look them up."""
+    """Prices by provider, model and day; :meth:`find` and :meth:`cost` look them up.
 
-    def __init__(self, version: str, prices: list[Price] | tuple[Price, ...]) -> None:
+    ``prices`` are CSV rows (fnmatch patterns, by effective date); with ``library=True`` the genai-prices
+    data prices what the rows do not (the rows then apply only to spans of their provider or with no
+    provider)."""
+
+    def __init__(self, version: str, prices: list[Price] | tuple[Price, ...] = (), *, library: bool = False) -> None:
         self.version = version
         self.prices = tuple(prices)
+        self.library = library
         groups: dict[tuple[str, str], list[Price]] = {}
         for price in self.prices:
             groups.setdefault((price.provider, price.model_pattern), []).append(price)
-        # (provider, matcher, specificity, rows newest first), most specific pattern first (stable: file order).
+        # (canonical provider, matcher, specificity, rows newest first), most specific pattern first (stable:
+        # file order).
         self._patterns = sorted(
             (
-                (provider, re.compile(fnmatch.translate(pattern)).match, _specificity(pattern),
+                (_canonical(provider), re.compile(fnmatch.translate(pattern)).match, _specificity(pattern),
                  sorted(rows, key=lambda p: p.effective_date, reverse=True))
                 for (provider, pattern), rows in groups.items()
             ),
             key=lambda entry: entry[2],
             reverse=True,
         )
-        self._providers = frozenset(price.provider for price in self.prices)
+        self._providers = frozenset(entry[0] for entry in self._patterns)
         self._cache: dict[tuple, Price | None] = {}
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> PriceTable:
-        """The table in ``path`` (default: the packaged ``data/model_prices.csv``), parsed once per file
-        version. Raises :class:`PriceTableError` naming the file and line of a malformed row."""
-        path = Path(path).resolve() if path is not None else DEFAULT_PATH
-        stat = path.stat()
-        return _load(path, stat.st_mtime_ns, stat.st_size)
+        """The price table.
+
+        Without ``path``: the default table, genai-prices (:meth:`library`) plus, when OBSERVATORY_PRICES_CSV
+        names a CSV, that CSV's rows, which win for the provider and model they match; its version is
+        ``genai-prices <version>; override <file name> <first 8 hex digits of the file's md5>``. With
+        ``path``: the table of that CSV alone, its version the CSV's ``# version:`` line. A CSV is parsed
+        once per file version (path, modification time, size).
+
+        Raises:
+            PriceTableError: a malformed CSV (the message names the file and line).
+            ValueError: OBSERVATORY_PRICES_CSV does not name a file.
+            OSError: the CSV cannot be read.
+        """
+        if path is not None:
+            path = Path(path).resolve()
+            stat = path.stat()
+            return _load_csv(path, stat.st_mtime_ns, stat.st_size)
+        override = prices_csv()
+        if override is None:
+            return cls.library()
+        override = override.resolve()
+        stat = override.stat()
+        return _load_with_override(override, stat.st_mtime_ns, stat.st_size)
+
+    @classmethod
+    def library(cls) -> PriceTable:
+        """The genai-prices table alone (no override CSV), version ``genai-prices <version>``; one per process.
+        Raises nothing: the data is read from the installed package when first needed."""
+        return _library_table()
 
     def find(self, provider: str | None, model: str | None, at: datetime | date | None = None) -> Price | None:
-        """The price of ``model`` at ``at`` (a datetime, converted to its UTC date; a date; None = today).
+        """The price of ``model`` at ``at`` (a datetime, converted to its UTC date; a date; None = today), in
+        USD per token, or None when no price is known. Cached per (provider, model, day) (at most
+        100,000 keys; the cache is emptied when full). Raises nothing.
 
-        Case-insensitive. Rows of ``provider`` are preferred; with no provider, an unknown one, or no
-        row of that provider matching, any provider's rows match. Among matching patterns the most
-        specific wins (most literal characters, then fewest wildcards), and of its rows the latest
-        ``effective_date`` on or before the date. A model like ``openai/gpt-4o`` or
-        ``models/gemini-2.5-pro`` is also tried as the part after the last ``/``. None when nothing
-        matches or the matching pattern has no row effective yet."""
+        Case-insensitive. ``provider`` is compared after mapping through :data:`PROVIDER_IDS` (so
+        ``gcp.gemini`` spans use ``google`` rows). A model like ``openai/gpt-4o`` or ``models/gemini-2.5-pro``
+        is also tried as the part after the last ``/``.
+
+        CSV rows: rows of ``provider`` are preferred; in a CSV-only table, with no provider, an unknown one,
+        or no row of that provider matching, any provider's rows match (with the library, a row matches only
+        spans of its provider or with no provider). Among matching patterns the most specific wins (most
+        literal characters, then fewest wildcards), and of its rows the latest ``effective_date`` on or before
+        the date; None when the matching pattern has no row effective yet.
+
+        genai-prices (when no CSV row prices it): the model among the provider's models (and the providers the
+        library lists as its fallbacks); when the provider is None, unknown to genai-prices or has no such
+        model, the provider that genai-prices picks from the model name alone."""
         day = _day(at)
         key = (provider, model, day)
         try:
@@ -107,13 +216,17 @@ class PriceTable:
         except KeyError:
             pass
         price = None
-        if model:
+        if model and model.strip():
             name = model.strip().lower()
-            provider_name = provider.strip().lower() if provider else None
-            for candidate in (name, name.rpartition("/")[2]) if "/" in name else (name,):
-                price = self._find(provider_name, candidate, day)
-                if price is not None:
-                    break
+            names = (name, name.rpartition("/")[2]) if "/" in name else (name,)
+            provider_key = _canonical(provider)
+            if self.prices:
+                for candidate in names:
+                    price = self._find(provider_key, candidate, day)
+                    if price is not None:
+                        break
+            if price is None and self.library:
+                price = _library_find(provider, names, day)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[key] = price
@@ -121,7 +234,10 @@ class PriceTable:
 
     def _find(self, provider: str | None, model: str, day: date) -> Price | None:
         matching = [entry for entry in self._patterns if entry[1](model)]
-        if provider in self._providers:
+        if self.library:
+            if provider is not None:
+                matching = [entry for entry in matching if entry[0] == provider]
+        elif provider in self._providers:
             matching = [entry for entry in matching if entry[0] == provider] or matching
         if not matching:
             return None
@@ -141,13 +257,16 @@ class PriceTable:
         cache_read_input_tokens: int | None = None,
         cache_creation_input_tokens: int | None = None,
     ) -> Cost | None:
-        """The USD cost of one call, or None without a price or without input and output token counts.
+        """The USD cost of one call, or None without a price (:meth:`find`) or without input and output token
+        counts. Raises nothing.
 
         ``input_tokens`` includes the cache reads and writes (docs/llm-mapping.md), so input cost =
         (input − cache_read − cache_creation) × input price + cache_read × cached-input price +
         cache_creation × cache-write price; output cost = output × output price (reasoning tokens are
-        inside ``output_tokens``). A missing count is 0; the uncached part is clamped at 0 when the cache
-        counts exceed ``input_tokens`` (bad data), so a cost is never negative."""
+        inside ``output_tokens``); prices in USD per token. A missing count is 0; the uncached part is clamped
+        at 0 when the cache counts exceed ``input_tokens`` (bad data), so a cost is never negative. With
+        tiers, the prices are those of the highest tier whose threshold the prompt size exceeds: the prompt
+        size is ``input_tokens`` (or the sum of the cache counts when larger)."""
         if input_tokens is None and output_tokens is None:
             return None
         price = self.find(provider, model, at)
@@ -155,10 +274,24 @@ class PriceTable:
             return None
         cache_read = max(cache_read_input_tokens or 0, 0)
         cache_creation = max(cache_creation_input_tokens or 0, 0)
-        uncached = max((input_tokens or 0) - cache_read - cache_creation, 0)
-        input_cost = uncached * price.input + cache_read * price.cached_input + cache_creation * price.cache_write
-        output_cost = max(output_tokens or 0, 0) * price.output
+        prompt = max(input_tokens or 0, cache_read + cache_creation)
+        rates: Price | Tier = price
+        for tier in reversed(price.tiers):
+            if prompt > tier.above:
+                rates = tier
+                break
+        uncached = prompt - cache_read - cache_creation
+        input_cost = uncached * rates.input + cache_read * rates.cached_input + cache_creation * rates.cache_write
+        output_cost = max(output_tokens or 0, 0) * rates.output
         return Cost(input=input_cost, output=output_cost, total=input_cost + output_cost)
+
+
+def _canonical(provider: str | None) -> str | None:
+    """``provider`` lower-cased and mapped through PROVIDER_IDS (unchanged when not listed); None if blank."""
+    if provider is None:
+        return None
+    name = provider.strip().lower()
+    return PROVIDER_IDS.get(name, name) or None
 
 
 def _specificity(pattern: str) -> tuple[int, int]:
@@ -174,8 +307,118 @@ def _day(at: datetime | date | None) -> date:
     return at
 
 
+# --------------------------------------------------------------------------------------------------
+# genai-prices
+
+
+def _library_version() -> str:
+    return f"genai-prices {_distribution_version('genai-prices')}"
+
+
 @functools.cache
-def _load(path: Path, mtime_ns: int, size: int) -> PriceTable:
+def _library_table() -> PriceTable:
+    return PriceTable(_library_version(), (), library=True)
+
+
+@functools.cache
+def _genai_providers() -> tuple:
+    """The price data bundled in the installed genai-prices (never a fetched or custom snapshot)."""
+    from genai_prices.data import providers
+
+    return tuple(providers)
+
+
+@functools.lru_cache(maxsize=1024)
+def _genai_provider(provider: str | None):
+    """The genai-prices provider of a span's provider name, or None (no name, or one genai-prices lacks)."""
+    name = _canonical(provider)
+    if name is None:
+        return None
+    from genai_prices.data_snapshot import find_provider_by_id
+
+    return find_provider_by_id(list(_genai_providers()), name)
+
+
+def _library_find(provider: str | None, names: tuple[str, ...], day: date) -> Price | None:
+    providers = list(_genai_providers())
+    scoped = _genai_provider(provider)
+    for scope in (scoped, None) if scoped is not None else (None,):
+        for name in names:
+            owner = scope
+            if owner is None:  # genai-prices' choice from the model name alone (DataSnapshot.find_provider)
+                owner = next((p for p in providers if p.model_match is not None and p.model_match.is_match(name)),
+                             None)
+                if owner is None:
+                    continue
+            model = owner.find_model(name, all_providers=providers)
+            if model is not None:
+                return _library_price(owner.id, model, day)
+    return None
+
+
+def _library_price(provider_id: str, model, day: date) -> Price | None:
+    """The token prices of a genai-prices ModelInfo on ``day`` (USD per token), tiers included."""
+    from genai_prices.types import StartDateConstraint, TieredPrices
+
+    model_price, effective = _model_price_on(model, day, StartDateConstraint)
+    values = {key: getattr(model_price, key, None) for key in _KEYS}
+    if all(value is None for value in values.values()):
+        if any(value is not None for value in model_price.__dict__.values()):
+            return None  # priced in other units only (audio hours, pages, characters)
+        values = dict.fromkeys(_KEYS, 0)  # listed with no price: free
+    thresholds = sorted({tier.start for value in values.values() if isinstance(value, TieredPrices)
+                         for tier in value.tiers})
+
+    def rates(prompt: int) -> tuple[float, float, float, float]:
+        per_token = {}
+        for key, value in values.items():
+            if isinstance(value, TieredPrices):
+                applicable = value.base
+                for tier in reversed(value.tiers):
+                    if prompt > tier.start:
+                        applicable = tier.price
+                        break
+                value = applicable
+            per_token[key] = None if value is None else float(value) / _PER_MTOK
+        input_price = per_token["input_mtok"] or 0.0
+        cached = per_token["cache_read_mtok"]
+        write = per_token["cache_write_mtok"]
+        return (input_price, per_token["output_mtok"] or 0.0,
+                input_price if cached is None else cached, input_price if write is None else write)
+
+    base = rates(0)
+    tiers = tuple(Tier(start, *rates(start + 1)) for start in thresholds)
+    return Price(provider_id, model.id, base[0], base[1], base[2], base[3], effective, tiers)
+
+
+def _model_price_on(model, day: date, start_date_constraint: type):
+    """(ModelPrice, start date or None) of ``model`` on ``day``: the last conditional price without a
+    constraint or with a start date on or before the day, else the first; time-of-day prices are skipped."""
+    if not isinstance(model.prices, list):
+        return model.prices, None
+    for conditional in reversed(model.prices):
+        constraint = conditional.constraint
+        if constraint is None:
+            return conditional.prices, None
+        if isinstance(constraint, start_date_constraint) and constraint.start_date <= day:
+            return conditional.prices, constraint.start_date
+    first = model.prices[0]
+    return first.prices, getattr(first.constraint, "start_date", None)
+
+
+# --------------------------------------------------------------------------------------------------
+# CSV
+
+
+@functools.cache
+def _load_with_override(path: Path, mtime_ns: int, size: int) -> PriceTable:
+    rows = _load_csv(path, mtime_ns, size)
+    digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()[:8]
+    return PriceTable(f"{_library_version()}; override {path.name} {digest}", rows.prices, library=True)
+
+
+@functools.cache
+def _load_csv(path: Path, mtime_ns: int, size: int) -> PriceTable:
     version = None
     header = None
     prices: list[Price] = []

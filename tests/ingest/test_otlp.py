@@ -272,16 +272,17 @@ def test_trace_id_rejects_whitespace(value):
         values.trace_id_bytes(value)
 
 
-def test_span_missing_trace_id_names_request_and_span():
+def test_span_missing_trace_id_is_rejected_with_its_path_and_the_rest_decodes():
     good = a_span()
     bad = a_span(spanId="00000000000000aa")
     del bad["traceId"]
     data = encode(traces_doc([good])) + b"\n" + encode(traces_doc([good, bad]))
-    with pytest.raises(DecodeError) as info:
-        decode("traces", data)
-    message = str(info.value)
-    assert message.startswith("request 2: span 1 ('00000000000000aa'): ")
-    assert "missing traceId" in message
+    columns = decode("traces", data)
+    assert len(columns.tables["trace_spans"]["span_id"]) == 2  # the good span of each line
+    [reject] = columns.rejects
+    assert reject.record_path == "line 2 / resource 0 / scope 0 / span 1"
+    assert reject.reason == "missing traceId"
+    assert orjson.loads(reject.record) == bad
 
 
 @pytest.mark.parametrize(
@@ -296,19 +297,29 @@ def test_span_missing_trace_id_names_request_and_span():
         ("startTimeUnixNano", "soon", "expected a 64-bit integer"),
     ],
 )
-def test_invalid_span_fields_raise_decode_error(field, value, message):
-    with pytest.raises(DecodeError, match=message) as info:
-        decode("traces", traces_doc([a_span(**{field: value})]))
-    assert str(info.value).startswith("request 1: span 0 ")
+def test_invalid_span_fields_reject_the_span(field, value, message):
+    columns = decode("traces", traces_doc([a_span(spanId="00000000000000aa"), a_span(**{field: value})]))
+    assert len(columns.tables["trace_spans"]["span_id"]) == 1
+    [reject] = columns.rejects
+    assert reject.record_path == "request 1 / resource 0 / scope 0 / span 1"
+    assert re.search(message, reject.reason), reject.reason
 
 
-def test_invalid_link_ids_raise_decode_error():
-    span = a_span(links=[{"traceId": "", "spanId": "00000000000000aa"}])
-    with pytest.raises(DecodeError, match="missing link traceId"):
-        decode("traces", traces_doc([span]))
+def test_links_with_empty_or_zero_ids_are_kept_and_malformed_ids_reject_the_span():
+    # trace API spec, §Link: links with an empty TraceId or SpanId SHOULD be recorded when they carry
+    # attributes or a trace state
+    span = a_span(links=[{"traceId": "", "spanId": "00000000000000aa", "attributes": [kv("k", s("v"))]},
+                         {"traceId": "0" * 32, "spanId": "0" * 16, "traceState": "a=b"}])
+    columns = decode("traces", traces_doc([span]))
+    assert not columns.rejects
+    links = rows(columns, "trace_links")
+    assert [(link["linked_trace_id"], link["linked_span_id"]) for link in links] == [(None, 170), (None, None)]
+    assert [link["trace_state"] for link in links] == [None, "a=b"]
     span = a_span(links=[{"traceId": TRACE_HEX, "spanId": "abc"}])
-    with pytest.raises(DecodeError, match="is not 16 hex digits"):
-        decode("traces", traces_doc([span]))
+    columns = decode("traces", traces_doc([span]))
+    assert columns.tables["trace_links"]["link_index"] == [] and columns.tables["trace_spans"]["span_id"] == []
+    [reject] = columns.rejects
+    assert "link 0 spanId 'abc' is not 16 hex digits" in reject.reason
 
 
 def test_optional_ids_in_spans_and_logs():
@@ -330,9 +341,12 @@ def test_optional_ids_in_spans_and_logs():
     assert logs.tables["logs"]["span_id"] == [None, None, None, SPAN_INT]
 
 
-def test_invalid_log_trace_id_names_the_record():
-    with pytest.raises(DecodeError, match=r"^request 1: log record 1: traceId 'abcd' is not 32 hex digits"):
-        decode("logs", logs_doc([a_log(), a_log(traceId="abcd")]))
+def test_invalid_log_trace_id_rejects_the_record():
+    columns = decode("logs", logs_doc([a_log(), a_log(traceId="abcd")]))
+    assert len(columns.tables["logs"]["log_id"]) == 1
+    [reject] = columns.rejects
+    assert (reject.record_path, reject.reason) == (
+        "request 1 / resource 0 / scope 0 / log record 1", "traceId 'abcd' is not 32 hex digits")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -422,13 +436,13 @@ def test_doubles_as_nan_and_infinity_strings():
 
 
 def test_double_any_values_from_strings():
-    assert values.any_value({"doubleValue": "Infinity"}) == math.inf
-    assert values.any_value({"doubleValue": "-Infinity"}) == -math.inf
-    assert math.isnan(values.any_value({"doubleValue": "NaN"}))
+    # jsonb has no NaN/Infinity: non-finite doubles are kept as the strings OTLP/JSON writes them as
+    assert values.any_value({"doubleValue": "Infinity"}) == "Infinity"
+    assert values.any_value({"doubleValue": "-Infinity"}) == "-Infinity"
+    assert values.any_value({"doubleValue": "NaN"}) == "NaN"
     assert values.any_value({"doubleValue": "1.25"}) == 1.25
     assert values.any_value({"doubleValue": 3}) == 3.0 and type(values.any_value({"doubleValue": 3})) is float
-    # JSON has no NaN/Infinity: they become null in the attributes text
-    assert values.attributes_json([kv("nan", {"doubleValue": "NaN"}), kv("inf", {"doubleValue": "Infinity"})]) == '{"nan":null,"inf":null}'
+    assert values.attributes_json([kv("nan", {"doubleValue": "NaN"}), kv("inf", {"doubleValue": "Infinity"})]) == '{"nan":"NaN","inf":"Infinity"}'
 
 
 @pytest.mark.parametrize(
@@ -448,11 +462,16 @@ def test_bad_scalars_raise_decode_error(value, message):
         values.any_value(value)
 
 
-def test_bad_attribute_value_in_file_raises_decode_error_with_location():
-    with pytest.raises(DecodeError, match=r"^request 1: span 0 .*expected a 64-bit integer"):
-        decode("traces", traces_doc([a_span(attributes=[kv("n", {"intValue": "1.5"})])]))
-    with pytest.raises(DecodeError, match=r"^request 1: metric 'g' data point 1: expected a double"):
-        decode("metrics", metrics_doc([{"name": "g", "gauge": {"dataPoints": [{"asDouble": 1}, {"asDouble": "x"}]}}]))
+def test_bad_attribute_value_rejects_its_record_with_location():
+    columns = decode("traces", traces_doc([a_span(attributes=[kv("n", {"intValue": "1.5"})])]))
+    [reject] = columns.rejects
+    assert reject.record_path == "request 1 / resource 0 / scope 0 / span 0"
+    assert "expected a 64-bit integer" in reject.reason
+    columns = decode("metrics", metrics_doc([{"name": "g", "gauge": {"dataPoints": [{"asDouble": 1}, {"asDouble": "x"}]}}]))
+    assert columns.tables["metric_data_points"]["value"] == [1.0]
+    [reject] = columns.rejects
+    assert reject.record_path == "request 1 / resource 0 / scope 0 / metric 0 / data point 1"
+    assert reject.reason.startswith("expected a double")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -588,27 +607,35 @@ def test_json_lines_and_single_document_give_the_same_columns():
 def test_parse_requests_forms():
     assert otlp_json.parse_requests(b"") == []
     assert otlp_json.parse_requests(b"  \n\n ") == []
-    assert otlp_json.parse_requests(b'{"a": 1}') == [{"a": 1}]
-    assert otlp_json.parse_requests(b'{"a": 1}\n') == [{"a": 1}]
-    assert otlp_json.parse_requests(b'{"a": 1}\n\n{"b": 2}\r\n{"c": 3}') == [{"a": 1}, {"b": 2}, {"c": 3}]
-    assert otlp_json.parse_requests(b'{\n  "a": [\n    1\n  ]\n}\n') == [{"a": [1]}]
+    assert otlp_json.parse_requests(b'{"a": 1}') == [("request 1", {"a": 1})]
+    assert otlp_json.parse_requests(b'{"a": 1}\n') == [("request 1", {"a": 1})]
+    assert otlp_json.parse_requests(b'{"a": 1}\n\n{"b": 2}\r\n{"c": 3}') == [
+        ("line 1", {"a": 1}), ("line 3", {"b": 2}), ("line 4", {"c": 3})]
+    assert otlp_json.parse_requests(b'{\n  "a": [\n    1\n  ]\n}\n') == [("request 1", {"a": [1]})]
 
 
 def test_empty_file_decodes_nothing():
     columns = Columns()
     assert otlp_json.decode("logs", b"", columns) == 0
     assert otlp_json.decode("logs", b"\n\n", columns) == 0
-    assert otlp_json.decode("logs", b"{}", columns) == 0
     assert len(columns) == 0 and all(not v for cols in columns.tables.values() for v in cols.values())
+    # a non-empty file that yields no record and no reject is itself an error, never a silent zero
+    with pytest.raises(DecodeError, match=r"no OTLP records: top-level keys \['resourceLogz'\]"):
+        otlp_json.decode("logs", b'{"resourceLogz": []}', columns)
+    with pytest.raises(DecodeError, match="no OTLP records: top-level keys none"):
+        otlp_json.decode("logs", b"{}", columns)
 
 
 @pytest.mark.parametrize("bad_line", [2, 4, 7])
-def test_json_lines_bad_line_is_named(bad_line):
+def test_json_lines_bad_line_is_rejected_by_number_and_the_others_decode(bad_line):
     lines = [encode(traces_doc([a_span(spanId=f"00000000000000{n:02x}")])) for n in range(1, 8)]
     lines[3 - 1] = b""  # a blank line still counts as a line
     lines[bad_line - 1] = b'{"resourceSpans": [ {"oops" }'
-    with pytest.raises(DecodeError, match=rf"^line {bad_line}: not JSON"):
-        otlp_json.decode("traces", b"\n".join(lines), Columns())
+    columns = Columns()
+    assert otlp_json.decode("traces", b"\n".join(lines), columns) == 5
+    [reject] = columns.rejects
+    assert reject.record_path == f"line {bad_line}" and reject.reason.startswith("not JSON")
+    assert reject.record is None
 
 
 def test_broken_single_document_raises_decode_error():
@@ -632,25 +659,33 @@ def test_wrong_signal_in_file_raises(signal, doc, holds):
         decode(signal, doc)
 
 
-def test_wrong_signal_names_the_request_number():
+def test_wrong_signal_names_the_line_and_leaves_columns_unchanged():
     fixture = logs_doc([a_log()])
     data = encode(traces_doc([a_span()])) + b"\n" + encode(fixture)
-    with pytest.raises(DecodeError, match=r"^request 2: holds logs \(resourceLogs\), not traces"):
-        decode("traces", data)
+    columns = Columns()
+    with pytest.raises(DecodeError, match=r"^line 2: holds logs \(resourceLogs\), not traces"):
+        decode("traces", data, columns)
+    assert columns.tables["trace_spans"]["span_id"] == [] and columns.rejects == []
 
 
-def test_non_object_request_raises():
-    with pytest.raises(DecodeError, match="request 1: expected a JSON object, got list"):
-        decode("traces", b"[1, 2]")
-    with pytest.raises(DecodeError, match="request 2: expected a JSON object, got int"):
-        decode("traces", b"{}\n42\n")
+def test_non_object_request_is_rejected():
+    [reject] = decode("traces", b"[1, 2]").rejects
+    assert reject == ("request 1", "expected an export request (a JSON object), got list", "[1,2]")
+    columns = decode("traces", encode(traces_doc([a_span()])) + b"\n42\n")
+    assert len(columns.tables["trace_spans"]["span_id"]) == 1
+    assert [(r.record_path, r.reason) for r in columns.rejects] == [("line 2", "expected an export request (a JSON object), got int")]
 
 
-def test_malformed_structure_raises_decode_error():
-    with pytest.raises(DecodeError, match="request 1: malformed OTLP"):
-        decode("traces", {"resourceSpans": [{"scopeSpans": [{"spans": ["not a span"]}]}]})
-    with pytest.raises(DecodeError, match="request 1: malformed OTLP"):
-        decode("logs", {"resourceLogs": [{"scopeLogs": [{"logRecords": [a_log(attributes=[{"value": s("no key")}])]}]}]})
+def test_malformed_structure_rejects_the_record():
+    [reject] = decode("traces", {"resourceSpans": [{"scopeSpans": [{"spans": ["not a span"]}]}]}).rejects
+    assert reject == ("request 1 / resource 0 / scope 0 / span 0", "a span must be an object, got str", '"not a span"')
+    columns = decode("logs", {"resourceLogs": [{"scopeLogs": [{"logRecords": [a_log(attributes=[{"value": s("no key")}]), a_log()]}]}]})
+    [reject] = columns.rejects
+    assert reject.record_path == "request 1 / resource 0 / scope 0 / log record 0"
+    assert reject.reason == "malformed (KeyError: 'key')"
+    assert len(columns.tables["logs"]["log_id"]) == 1
+    [reject] = decode("logs", {"resourceLogs": [{"resource": {"attributes": "oops"}, "scopeLogs": []}]}).rejects
+    assert reject.record_path == "request 1 / resource 0" and reject.reason.startswith("malformed (AttributeError")
 
 
 def test_unknown_fields_are_ignored():
@@ -899,9 +934,12 @@ def test_exemplars_json():
     assert points[1]["exemplars"] is None
 
 
-def test_metric_without_data_raises():
-    with pytest.raises(DecodeError, match=r"request 1: metric 'empty': no data"):
-        decode("metrics", metrics_doc([{"name": "empty", "unit": "1"}]))
+def test_metric_without_data_is_rejected():
+    columns = decode("metrics", metrics_doc([{"name": "empty", "unit": "1"}, {"name": "g", "gauge": {"dataPoints": [{"asDouble": 1}]}}]))
+    [reject] = columns.rejects
+    assert reject.record_path == "request 1 / resource 0 / scope 0 / metric 0"
+    assert reject.reason.startswith("metric 'empty': no data")
+    assert columns.tables["metrics"]["name"] == ["g"]
 
 
 def test_metric_rows_and_ids():

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import orjson
 
-from ..columns import TABLE_COLUMNS, Columns, DecodeError
+from ..columns import RECORD_ERRORS, TABLE_COLUMNS, Columns, DecodeError
 from .values import (
+    AGGREGATION_TEMPORALITIES,
     attributes_dict,
     attributes_json,
+    enum_value,
+    fixed64,
+    int32,
     opt_float,
     read_resource,
     record_key,
     scopes,
+    time_ns,
     to_float,
     to_int,
     trace_id_bytes,
@@ -47,47 +52,59 @@ def _exemplars(exemplars: list | None) -> str | None:
     return orjson.dumps(out).decode()
 
 
-def decode_metrics(resource_metrics: list, columns: Columns) -> int:
+def decode_metrics(resource_metrics: list, columns: Columns, where: str) -> int:
     """Append the metrics and data points of ``resourceMetrics`` (metrics/v1/metrics.proto) to ``columns``;
     returns data points added.
 
-    Raises:
-        DecodeError: a metric has no data or a data point is malformed (the message names it).
+    A malformed resource, scope, metric (e.g. one without data) or data point is rejected into
+    ``columns.rejects`` at its path under ``where`` (``request 1 / resource 0 / scope 0 / metric 2 / data
+    point 5``); everything else decodes.
     """
     metrics = columns.tables["metrics"]
+    metric_lists = [metrics[name] for name in TABLE_COLUMNS["metrics"]]
     points = columns.tables["metric_data_points"]
     point_columns = [(name, points[name]) for name in TABLE_COLUMNS["metric_data_points"]]
     added = 0
-    for resource_entry in resource_metrics:
-        resource_json, service, _ = read_resource(resource_entry)
-        for scope_entry, scope_name, scope_version, scope_json in scopes(resource_entry, "scopeMetrics"):
-            for metric in scope_entry.get("metrics") or ():
-                name = metric.get("name") or ""
-                kind = next((k for k in _METRIC_TYPES if k in metric), None)
-                if kind is None:
-                    raise DecodeError(f"metric {name!r}: no data (gauge, sum, histogram, exponentialHistogram or summary)")
-                metric_type = _METRIC_TYPES[kind]
-                unit = metric.get("unit") or None
-                metric_id = record_key(resource_json, scope_name, scope_version, name, metric_type, unit)
-                metrics["metric_id"].append(metric_id)
-                metrics["name"].append(name)
-                metrics["service_name"].append(service)
-                metrics["type"].append(metric_type)
-                metrics["unit"].append(unit)
-                metrics["description"].append(metric.get("description") or None)
-                metrics["scope_name"].append(scope_name)
-                metrics["scope_version"].append(scope_version)
-                metrics["scope_attributes"].append(scope_json)
-                metrics["resource_attributes"].append(resource_json)
-                data = metric[kind] or {}
-                temporality = data.get("aggregationTemporality")
-                temporality = int(temporality) if temporality is not None else None
-                monotonic = bool(data.get("isMonotonic", False)) if kind == "sum" else None
-                for index, point in enumerate(data.get("dataPoints") or ()):
+    for r, resource_entry in enumerate(resource_metrics):
+        try:
+            resource_json, service, _ = read_resource(resource_entry)
+            scope_entries = list(scopes(resource_entry, "scopeMetrics"))
+        except RECORD_ERRORS as exc:
+            columns.reject(f"{where} / resource {r}", exc, resource_entry)
+            continue
+        for s, (scope_entry, scope_name, scope_version, scope_json) in enumerate(scope_entries):
+            for m, metric in enumerate(scope_entry.get("metrics") or ()):
+                path = f"{where} / resource {r} / scope {s} / metric {m}"
+                try:
+                    name = metric.get("name") or ""
+                    kind = next((k for k in _METRIC_TYPES if k in metric), None)
+                    if kind is None:
+                        raise DecodeError(f"metric {name!r}: no data (gauge, sum, histogram, exponentialHistogram or summary)")
+                    metric_type = _METRIC_TYPES[kind]
+                    unit = metric.get("unit") or None
+                    metric_id = record_key(resource_json, scope_name, scope_version, name, metric_type, unit)
+                    data = metric[kind] or {}
+                    temporality = data.get("aggregationTemporality")
+                    temporality = (
+                        enum_value(temporality, AGGREGATION_TEMPORALITIES, "aggregationTemporality")
+                        if temporality is not None else None
+                    )
+                    monotonic = bool(data.get("isMonotonic", False)) if kind == "sum" else None
+                    data_points = list(data.get("dataPoints") or ())
+                except RECORD_ERRORS as exc:
+                    columns.reject(path, exc, metric)
+                    continue
+                for values, value in zip(metric_lists, (
+                    metric_id, name, service, metric_type, unit, metric.get("description") or None, scope_name,
+                    scope_version, scope_json, resource_json,
+                )):
+                    values.append(value)
+                for index, point in enumerate(data_points):
                     try:
                         row = _point(kind, point)
-                    except DecodeError as exc:
-                        raise DecodeError(f"metric {name!r} data point {index}: {exc}") from None
+                    except RECORD_ERRORS as exc:
+                        columns.reject(f"{path} / data point {index}", exc, point)
+                        continue
                     attrs = row["attributes"]
                     row["point_id"] = record_key(
                         metric_id, attrs, row["start_time_unix_nano"], row["time_unix_nano"]
@@ -103,18 +120,25 @@ def decode_metrics(resource_metrics: list, columns: Columns) -> int:
 
 
 def _point(kind: str, point: dict) -> dict:
+    """One data point's columns (those of its kind) as a dict.
+
+    Raises:
+        DecodeError: a field is malformed (the message names it); other RECORD_ERRORS for wrong JSON types.
+    """
+    if type(point) is not dict:
+        raise DecodeError(f"a data point must be an object, got {type(point).__name__}")
     row = {
-        "start_time_unix_nano": to_int(point.get("startTimeUnixNano") or 0),
-        "time_unix_nano": to_int(point.get("timeUnixNano") or 0),
+        "start_time_unix_nano": time_ns(point.get("startTimeUnixNano"), "startTimeUnixNano"),
+        "time_unix_nano": time_ns(point.get("timeUnixNano"), "timeUnixNano"),
         "attributes": attributes_json(point.get("attributes")),
-        "flags": int(point.get("flags") or 0),
+        "flags": int32(point.get("flags"), "flags"),
         "exemplars": _exemplars(point.get("exemplars")),
     }
     if kind in ("gauge", "sum"):
         value = point.get("asDouble", point.get("asInt"))
         row["value"] = None if value is None else opt_float(value)
         return row
-    row["count"] = to_int(point.get("count") or 0)
+    row["count"] = fixed64(point.get("count"), "count")
     row["sum"] = opt_float(point.get("sum"))
     if kind == "summary":
         row["quantiles"] = orjson.dumps(
@@ -127,14 +151,14 @@ def _point(kind: str, point: dict) -> dict:
     row["min"] = opt_float(point.get("min"))
     row["max"] = opt_float(point.get("max"))
     if kind == "histogram":
-        row["bucket_counts"] = [to_int(c) for c in point.get("bucketCounts") or ()]
+        row["bucket_counts"] = [fixed64(c, "bucketCounts") for c in point.get("bucketCounts") or ()]
         row["explicit_bounds"] = [to_float(b) for b in point.get("explicitBounds") or ()]
         return row
-    row["scale"] = int(point.get("scale") or 0)
-    row["zero_count"] = to_int(point.get("zeroCount") or 0)
+    row["scale"] = int32(point.get("scale"), "scale")
+    row["zero_count"] = fixed64(point.get("zeroCount"), "zeroCount")
     row["zero_threshold"] = opt_float(point.get("zeroThreshold"))
     for side in ("positive", "negative"):
         buckets = point.get(side) or {}
-        row[f"{side}_offset"] = int(buckets.get("offset") or 0)
-        row[f"{side}_bucket_counts"] = [to_int(c) for c in buckets.get("bucketCounts") or ()]
+        row[f"{side}_offset"] = int32(buckets.get("offset"), f"{side} offset")
+        row[f"{side}_bucket_counts"] = [fixed64(c, f"{side} bucketCounts") for c in buckets.get("bucketCounts") or ()]
     return row

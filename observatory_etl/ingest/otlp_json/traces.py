@@ -1,5 +1,9 @@
 """Decode OTLP/JSON ``resourceSpans`` (opentelemetry-proto ``trace/v1/trace.proto``) into span, event and link
 columns, with the canonical LLM columns of each span (:mod:`observatory_etl.llm.mapping`).
+
+A span with its events and links is one record: a malformed one is rejected whole (``Columns.reject``)
+and the others decode. Links with an all-zero or empty trace or span id are kept with NULL ids (trace
+API spec, §Link: such links SHOULD be recorded when their attributes or trace state are non-empty).
 """
 
 from __future__ import annotations
@@ -7,93 +11,101 @@ from __future__ import annotations
 import orjson
 
 from ...llm.mapping import llm_columns
-from ...tables import LLM_COLUMNS
-from ..columns import Columns, DecodeError
+from ..columns import RECORD_ERRORS, Columns, DecodeError
 from .values import (
+    SPAN_KINDS,
+    STATUS_CODES,
     attributes_dict,
     attributes_json,
+    enum_value,
     read_resource,
     scopes,
     span_id_int,
-    to_int,
+    time_ns,
     trace_id_bytes,
 )
 
 
-def decode_traces(resource_spans: list, columns: Columns) -> int:
+def decode_traces(resource_spans: list, columns: Columns, where: str) -> int:
     """Append the spans, events and links of ``resourceSpans`` (trace/v1/trace.proto) to ``columns``, with each
-    span's canonical LLM columns; returns records added.
+    span's canonical LLM columns; returns records added (spans + events + links).
 
-    Raises:
-        DecodeError: a span is malformed (the message names it).
+    A malformed resource, scope or span is rejected into ``columns.rejects`` at its path under ``where``
+    (``request 1 / resource 0 / scope 0 / span 5``); everything else decodes.
     """
     spans = columns.tables["trace_spans"]
     events = columns.tables["trace_events"]
     links = columns.tables["trace_links"]
-    s_trace, s_span, s_parent, s_state, s_name, s_kind = (
-        spans["trace_id"], spans["span_id"], spans["parent_span_id"], spans["trace_state"],
-        spans["name"], spans["kind"],
-    )
-    s_service, s_scope, s_scope_version = spans["service_name"], spans["scope_name"], spans["scope_version"]
-    s_start, s_end, s_code, s_message = (
-        spans["start_time_unix_nano"], spans["end_time_unix_nano"], spans["status_code"], spans["status_message"],
-    )
-    s_attrs, s_resource, s_scope_attrs = spans["attributes"], spans["resource_attributes"], spans["scope_attributes"]
-    s_llm = [spans[name] for name in LLM_COLUMNS]
+    span_lists = [spans[name] for name in spans]  # in TABLE_COLUMNS["trace_spans"] order
+    event_lists = [events[name] for name in events]
+    link_lists = [links[name] for name in links]
     prices = columns.prices
     added = 0
-    for resource_entry in resource_spans:
-        resource_json, service, resource = read_resource(resource_entry)
-        for scope_entry, scope_name, scope_version, scope_json in scopes(resource_entry, "scopeSpans"):
+    for r, resource_entry in enumerate(resource_spans):
+        try:
+            resource_json, service, resource = read_resource(resource_entry)
+            scope_entries = list(scopes(resource_entry, "scopeSpans"))
+        except RECORD_ERRORS as exc:
+            columns.reject(f"{where} / resource {r}", exc, resource_entry)
+            continue
+        for s, (scope_entry, scope_name, scope_version, scope_json) in enumerate(scope_entries):
             for index, span in enumerate(scope_entry.get("spans") or ()):
                 try:
-                    trace_id = trace_id_bytes(span.get("traceId"))
-                    span_id = span_id_int(span.get("spanId"))
-                    status = span.get("status") or {}
-                    s_trace.append(trace_id)
-                    s_span.append(span_id)
-                    s_parent.append(span_id_int(span.get("parentSpanId"), required=False, field="parentSpanId"))
-                    s_state.append(span.get("traceState") or None)
-                    s_name.append(span.get("name") or "")
-                    s_kind.append(int(span.get("kind") or 0))
-                    s_service.append(service)
-                    s_scope.append(scope_name)
-                    s_scope_version.append(scope_version)
-                    start_ns = to_int(span.get("startTimeUnixNano") or 0)
-                    end_ns = to_int(span.get("endTimeUnixNano") or 0)
-                    s_start.append(start_ns)
-                    s_end.append(end_ns)
-                    s_code.append(int(status.get("code") or 0))
-                    s_message.append(status.get("message") or None)
-                    attrs = attributes_dict(span.get("attributes"))
-                    s_attrs.append(orjson.dumps(attrs).decode() if attrs else "{}")
-                    s_resource.append(resource_json)
-                    s_scope_attrs.append(scope_json)
-                    added += 1
-                    span_events = []
-                    for event_index, event in enumerate(span.get("events") or ()):
-                        event_time = to_int(event.get("timeUnixNano") or 0)
-                        event_name = event.get("name") or ""
-                        event_attrs = attributes_dict(event.get("attributes"))
-                        events["trace_id"].append(trace_id)
-                        events["span_id"].append(span_id)
-                        events["event_index"].append(event_index)
-                        events["time_unix_nano"].append(event_time)
-                        events["name"].append(event_name)
-                        events["attributes"].append(orjson.dumps(event_attrs).decode() if event_attrs else "{}")
-                        span_events.append((event_time, event_name, event_attrs))
-                        added += 1
-                    for values, value in zip(s_llm, llm_columns(attrs, resource, span_events, start_ns, end_ns, prices)):
+                    span_row, event_rows, link_rows = _span(span, service, scope_name, scope_version, scope_json,
+                                                            resource_json, resource, prices)
+                except RECORD_ERRORS as exc:
+                    columns.reject(f"{where} / resource {r} / scope {s} / span {index}", exc, span)
+                    continue
+                for values, value in zip(span_lists, span_row):
+                    values.append(value)
+                for row in event_rows:
+                    for values, value in zip(event_lists, row):
                         values.append(value)
-                    for link_index, link in enumerate(span.get("links") or ()):
-                        links["trace_id"].append(trace_id)
-                        links["span_id"].append(span_id)
-                        links["link_index"].append(link_index)
-                        links["linked_trace_id"].append(trace_id_bytes(link.get("traceId"), field="link traceId"))
-                        links["linked_span_id"].append(span_id_int(link.get("spanId"), field="link spanId"))
-                        links["trace_state"].append(link.get("traceState") or None)
-                        links["attributes"].append(attributes_json(link.get("attributes")))
-                        added += 1
-                except DecodeError as exc:
-                    raise DecodeError(f"span {index} ({span.get('spanId')!r}): {exc}") from None
+                for row in link_rows:
+                    for values, value in zip(link_lists, row):
+                        values.append(value)
+                added += 1 + len(event_rows) + len(link_rows)
     return added
+
+
+def _span(span: dict, service, scope_name, scope_version, scope_json, resource_json, resource, prices):
+    """One span's row, event rows and link rows, in their tables' column order.
+
+    Raises:
+        DecodeError: a field is malformed (the message names it); other RECORD_ERRORS for wrong JSON types.
+    """
+    if type(span) is not dict:
+        raise DecodeError(f"a span must be an object, got {type(span).__name__}")
+    trace_id = trace_id_bytes(span.get("traceId"))
+    span_id = span_id_int(span.get("spanId"))
+    status = span.get("status") or {}
+    start_ns = time_ns(span.get("startTimeUnixNano"), "startTimeUnixNano")
+    end_ns = time_ns(span.get("endTimeUnixNano"), "endTimeUnixNano")
+    attrs = attributes_dict(span.get("attributes"))
+    event_rows = []
+    span_events = []
+    for event_index, event in enumerate(span.get("events") or ()):
+        event_time = time_ns(event.get("timeUnixNano"), f"event {event_index} timeUnixNano")
+        event_name = event.get("name") or ""
+        event_attrs = attributes_dict(event.get("attributes"))
+        event_rows.append((trace_id, span_id, event_index, event_time, event_name,
+                           orjson.dumps(event_attrs).decode() if event_attrs else "{}"))
+        span_events.append((event_time, event_name, event_attrs))
+    link_rows = []
+    for link_index, link in enumerate(span.get("links") or ()):
+        link_rows.append((
+            trace_id, span_id, link_index,
+            trace_id_bytes(link.get("traceId"), required=False, field=f"link {link_index} traceId"),
+            span_id_int(link.get("spanId"), required=False, field=f"link {link_index} spanId"),
+            link.get("traceState") or None,
+            attributes_json(link.get("attributes")),
+        ))
+    llm = llm_columns(attrs, resource, span_events, start_ns, end_ns, prices)
+    row = (
+        trace_id, span_id, span_id_int(span.get("parentSpanId"), required=False, field="parentSpanId"),
+        span.get("traceState") or None, span.get("name") or "", enum_value(span.get("kind"), SPAN_KINDS, "kind"),
+        service, scope_name, scope_version, start_ns, end_ns,
+        enum_value(status.get("code"), STATUS_CODES, "status code"), status.get("message") or None,
+        orjson.dumps(attrs).decode() if attrs else "{}", resource_json, scope_json, *llm,
+    )
+    return row, event_rows, link_rows

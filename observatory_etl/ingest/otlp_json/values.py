@@ -14,30 +14,45 @@ import orjson
 
 from ..columns import DecodeError
 
+# AnyValue nesting accepted inside one attribute value; deeper values reject their record.
+MAX_ANY_VALUE_DEPTH = 64
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+# Non-finite doubles are stored in JSON (attributes, bodies) as the strings OTLP/JSON writes them as:
+# jsonb has no NaN or Infinity.
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
-def any_value(value: dict | None) -> Any:
+
+def any_value(value: dict | None, depth: int = 1) -> Any:
     """Map one OTLP ``AnyValue`` object to a JSON-compatible Python value (recursively).
 
+    stringValue, boolValue, intValue (int64, number or string) and doubleValue as themselves (a non-finite
+    double as the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``), bytesValue as its base64 text,
+    arrayValue as a list, kvlistValue as a dict; an empty AnyValue as None.
+
     Raises:
-        DecodeError: the value is not an object, or an intValue/doubleValue does not parse.
+        DecodeError: the value is not an object, an intValue/doubleValue does not parse or is out of
+            range, or it nests deeper than :data:`MAX_ANY_VALUE_DEPTH` levels.
     """
     if not value:
         return None
     if type(value) is not dict:
         raise DecodeError(f"AnyValue must be an object, got {value!r:.80}")
+    if depth > MAX_ANY_VALUE_DEPTH:
+        raise DecodeError(f"AnyValue nested deeper than {MAX_ANY_VALUE_DEPTH} levels")
     for kind, inner in value.items():
         if kind == "stringValue":
             return inner
         if kind == "intValue":
-            return to_int(inner)
+            return int64(inner)
         if kind == "boolValue":
             return bool(inner)
         if kind == "doubleValue":
-            return to_float(inner)
+            number = to_float(inner)
+            return number if math.isfinite(number) else _NON_FINITE[str(number)]
         if kind == "arrayValue":
-            return [any_value(v) for v in (inner or {}).get("values") or ()]
+            return [any_value(v, depth + 1) for v in (inner or {}).get("values") or ()]
         if kind == "kvlistValue":
-            return {kv["key"]: any_value(kv.get("value")) for kv in (inner or {}).get("values") or ()}
+            return {kv["key"]: any_value(kv.get("value"), depth + 1) for kv in (inner or {}).get("values") or ()}
         if kind == "bytesValue":
             return inner  # base64 text, as OTLP/JSON carries it
     return None  # an empty AnyValue, or only unknown fields
@@ -56,7 +71,7 @@ def attributes_dict(key_values: list | None) -> dict:
                 out[kv["key"]] = value["stringValue"]
                 continue
             if "intValue" in value:
-                out[kv["key"]] = to_int(value["intValue"])
+                out[kv["key"]] = int64(value["intValue"])
                 continue
         out[kv["key"]] = any_value(value)
     return out
@@ -70,6 +85,11 @@ def attributes_json(key_values: list | None) -> str:
 
 
 def to_int(value: Any) -> int:
+    """An integer from a JSON number or string (OTLP/JSON writes 64-bit integers as either).
+
+    Raises:
+        DecodeError: neither an integer nor a string of one.
+    """
     if type(value) is int:
         return value
     try:
@@ -78,11 +98,96 @@ def to_int(value: Any) -> int:
         raise DecodeError(f"expected a 64-bit integer (number or string), got {value!r:.80}") from None
 
 
+def int64(value: Any, field: str = "intValue") -> int:
+    """:func:`to_int` within the signed 64-bit range (an ``int64`` field such as ``intValue``).
+
+    Raises:
+        DecodeError: not an integer, or outside [-2^63, 2^63 - 1].
+    """
+    number = to_int(value)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise DecodeError(f"{field} {number} is outside the int64 range")
+    return number
+
+
+def fixed64(value: Any, field: str) -> int:
+    """A ``fixed64`` (unsigned) value such as a time in ns since the Unix epoch or a count; 0 when missing.
+
+    Stored as a signed 64-bit integer (bigint, timestamptz): values from 2^63 up to 2^64 - 1 (for a time,
+    from the year 2262) cannot be stored and reject their record with this reason.
+
+    Raises:
+        DecodeError: not an integer, negative, or 2^63 or more.
+    """
+    if not value:
+        return 0
+    number = to_int(value)
+    if not 0 <= number <= INT64_MAX:
+        raise DecodeError(f"{field} {number} is outside the storable range 0 .. 2^63-1")
+    return number
+
+
+time_ns = fixed64
+
+
+def int32(value: Any, field: str) -> int:
+    """An ``int32``/``uint32``/``sint32`` field (flags, scale, bucket offsets) within the signed 32-bit range
+    its integer column holds; 0 when missing.
+
+    Raises:
+        DecodeError: not an integer, or outside [-2^31, 2^31 - 1].
+    """
+    if not value:
+        return 0
+    number = to_int(value)
+    if not -(1 << 31) <= number < (1 << 31):
+        raise DecodeError(f"{field} {number} is outside the int32 range")
+    return number
+
+
+def enum_value(value: Any, names: dict[str, int], field: str) -> int:
+    """An OTLP enum given as an integer or by its name (``SPAN_KIND_CLIENT``), as the Collector's OTLP/JSON
+    unmarshaler (pdata ``ReadEnumValue``) and protobuf's JSON printer write it; missing gives 0.
+
+    Raises:
+        DecodeError: an unknown name, or neither an integer nor a string.
+    """
+    if not value:
+        return 0
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        if value in names:
+            return names[value]
+        if value.isdigit():  # a number in a string: more lenient than the Collector, as this decoder always was
+            return int(value)
+    raise DecodeError(f"{field} {value!r:.80} is not a known enum value")
+
+
+def _names(prefix: str, *names: str) -> dict[str, int]:
+    return {f"{prefix}_{name}": number for number, name in enumerate(names)}
+
+
+SPAN_KINDS = _names("SPAN_KIND", "UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
+STATUS_CODES = _names("STATUS_CODE", "UNSET", "OK", "ERROR")
+SEVERITY_NUMBERS = _names(
+    "SEVERITY_NUMBER", "UNSPECIFIED",
+    *(f"{level}{n if n > 1 else ''}" for level in ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL") for n in range(1, 5)),
+)
+AGGREGATION_TEMPORALITIES = _names("AGGREGATION_TEMPORALITY", "UNSPECIFIED", "DELTA", "CUMULATIVE")
+
+
 def opt_int(value: Any) -> int | None:
+    """:func:`to_int`, or None for None."""
     return None if value is None else to_int(value)
 
 
 def to_float(value: Any) -> float:
+    """A double from a JSON number or one of the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+
+    Raises:
+        DecodeError: anything else.
+    """
     if type(value) is float:
         return value
     try:
@@ -92,6 +197,7 @@ def to_float(value: Any) -> float:
 
 
 def opt_float(value: Any) -> float | None:
+    """:func:`to_float`, or None for None and NaN (stored as NULL in double precision columns)."""
     if value is None:
         return None
     result = to_float(value)
@@ -171,3 +277,29 @@ def scopes(resource_entry: dict, key: str):
             scope.get("version") or None,
             attributes_json(scope.get("attributes")),
         )
+
+
+# Proto field names in a file mean it was written with protobuf's own names (valid proto3 JSON, which the
+# Collector's unmarshaler reads too); one of these byte strings is enough to look for them.
+SNAKE_CASE_MARKERS = (
+    b'"resource_spans"', b'"resource_metrics"', b'"resource_logs"', b'"scope_spans"', b'"scope_metrics"',
+    b'"scope_logs"', b'"trace_id"', b'"span_id"', b'"start_time_unix_nano"', b'"time_unix_nano"',
+    b'"string_value"', b'"int_value"', b'"data_points"', b'"log_records"', b'"severity_number"',
+)
+
+
+def camelize(value: Any) -> Any:
+    """``value`` with every object key in lowerCamelCase (``resource_spans`` → ``resourceSpans``), recursively.
+
+    Safe for OTLP/JSON: its object keys are all proto field names (attribute keys are values of ``key``).
+    """
+    if type(value) is dict:
+        return {(_camel(k) if "_" in k else k): camelize(v) for k, v in value.items()}
+    if type(value) is list:
+        return [camelize(v) for v in value]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
