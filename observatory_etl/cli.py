@@ -22,6 +22,7 @@ environment:
   OBSERVATORY_DATABASE_URL  PostgreSQL URL (default: embedded server in $DAGSTER_HOME/postgres)
   OBSERVATORY_SCHEMA        schema of all tables (default observatory)
   OBSERVATORY_START         first hourly partition, ISO date/datetime UTC (default 2026-01-01)
+  OBSERVATORY_ON_BAD_INPUT  quarantine (default: bad records/files to rejected_records, the rest loads) | fail
   DAGSTER_HOME              Dagster instance folder (default ./dagster_home)
 
 load one hour with Dagster:
@@ -148,12 +149,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _merged(result, table: str) -> int:
+def _metadata(result, table: str) -> dict:
+    """The metadata values of ``table``'s materialization in a run's result ({} if it has none)."""
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         if materialization.asset_key.to_user_string() == table:
-            return int(materialization.metadata["rows_merged"].value)
-    return 0
+            return {name: value.value for name, value in materialization.metadata.items()}
+    return {}
+
+
+def _merged(result, table: str) -> int:
+    return int(_metadata(result, table).get("rows_merged", 0))
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    _ensure_dagster_home()
+    import dagster as dg
+
+    from .defs.assets import telemetry_tables
+    from .defs.resources import WarehouseResource, default_resources
+    from .ingest.landing import partition_key
+    from .warehouse import sql_files
+
+    first = partition_key(args.start) if args.start else "0000"
+    last = partition_key(args.end) if args.end else "9999"
+    warehouse = WarehouseResource(database_url=config.database_url(), schema_name=config.schema_name())
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(sql_files.statement("reports/hours_with_rejects"), (first, last))
+        hours = cur.fetchall()
+    if not hours:
+        print("no landing hour has rejected records or files: nothing to reprocess")
+        return 0
+    print(f"{len(hours)} hours with quarantined input:")
+    for key, records, files in hours:
+        print(f"  {key}  {records:,} records, {files:,} files rejected")
+    if args.dry_run:
+        return 0
+    instance = dg.DagsterInstance.get()
+    failed = 0
+    for key, records, files in hours:
+        result = dg.materialize(
+            [telemetry_tables], partition_key=key, instance=instance, resources=default_resources(),
+            run_config={"ops": {"telemetry_tables": {"config": {"force": True}}},
+                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            raise_on_error=False,
+        )
+        if not result.success:
+            failed += 1
+            print(f"reprocessed {key}: run {result.run_id[:8]} FAILED (see the Dagster UI)", flush=True)
+            continue
+        metadata = _metadata(result, "trace_spans")
+        print(f"reprocessed {key}: {metadata['records_rejected']:,} records and {metadata['files_rejected']:,} files "
+              f"still rejected (were {records:,} and {files:,}), run {result.run_id[:8]}", flush=True)
+    return 1 if failed else 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -243,6 +291,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     p.set_defaults(func=cmd_ui)
+
+    p = commands.add_parser(
+        "reprocess",
+        help="load again the hours with quarantined records or files (after a decoder upgrade)",
+        description="Find the landing hours whose ledger (ingested_files) has files with status partial or rejected "
+        "and materialize each again with force=True, so their files are decoded again even though they did not "
+        "change. Records that now decode are merged (nothing is doubled); the quarantine of those files is replaced.",
+    )
+    p.add_argument("--start", type=_utc, help="first landing hour to consider, ISO date or datetime UTC (default: all)")
+    p.add_argument("--end", type=_utc, help="last landing hour to consider, inclusive (default: all)")
+    p.add_argument("--dry-run", action="store_true", help="only list the hours")
+    p.set_defaults(func=cmd_reprocess)
 
     p = commands.add_parser("db", help="the warehouse database: print its URL or stop the embedded server")
     p.add_argument("action", choices=("url", "stop"), help="url: print the connection URL (starts the embedded server); stop: stop it")

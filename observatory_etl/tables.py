@@ -193,12 +193,23 @@ SESSIONS = Table(
 # The file ledger (sql/schema.sql ingested_files), written at commit from its staging table.
 INGESTED_FILES = Table(
     "ingested_files",
-    "One row per landing file version loaded: key, size, ETag, signal, hour, records read and merged, status.",
+    "One row per landing file version loaded: key, size, ETag, signal, hour, records read, merged and rejected, "
+    "status (loaded, partial, rejected) and the whole-file error.",
     key=("object_key",),
     columns=_columns(
         ("object_key", TEXT), ("size", BIGINT), ("etag", TEXT), ("last_modified", TIMESTAMPTZ), ("signal", TEXT),
         ("partition_key", TEXT), ("records_read", BIGINT), ("rows_merged", BIGINT), ("rejected", BIGINT),
-        ("run_id", TEXT), ("loaded_at", TIMESTAMPTZ), ("status", TEXT),
+        ("run_id", TEXT), ("loaded_at", TIMESTAMPTZ), ("status", TEXT), ("error", TEXT),
+    ),
+)
+# Quarantine (sql/schema.sql rejected_records): records that could not be decoded, with where and why.
+REJECTED_RECORDS = Table(
+    "rejected_records",
+    "One row per quarantined record: its file, its path in the file, the reason, its raw JSON.",
+    key=("object_key", "record_path"),
+    columns=_columns(
+        ("object_key", TEXT), ("record_path", TEXT), ("signal", TEXT), ("reason", TEXT), ("record", TEXT),
+        ("partition_key", TEXT), ("run_id", TEXT), ("rejected_at", TIMESTAMPTZ),
     ),
 )
 

@@ -123,8 +123,8 @@ CREATE TABLE IF NOT EXISTS trace_links (
     trace_id        uuid NOT NULL,
     span_id         bigint NOT NULL,
     link_index      integer NOT NULL,     -- position of the link in its span
-    linked_trace_id uuid NOT NULL,
-    linked_span_id  bigint NOT NULL,
+    linked_trace_id uuid,                 -- NULL: the link's trace id was empty or all zeros (kept, spec §Link)
+    linked_span_id  bigint,
     trace_state     text,
     attributes      jsonb NOT NULL,
     PRIMARY KEY (trace_id, span_id, link_index)
@@ -207,11 +207,28 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     last_modified   timestamptz,
     signal          text NOT NULL,        -- traces | metrics | logs | llm_spans
     partition_key   text NOT NULL,        -- the landing hour, YYYY-MM-DD-HH:00
-    records_read    bigint NOT NULL,      -- records decoded (spans + events + links, points, log records)
+    records_read    bigint NOT NULL,      -- records read: decoded (spans + events + links, points, log records) + rejected
     rows_merged     bigint NOT NULL,      -- records now held by the final tables (inserted or already there)
-    rejected        bigint NOT NULL,      -- records not loaded (quarantined)
+    rejected        bigint NOT NULL,      -- records not loaded, each quarantined in rejected_records
     run_id          text,                 -- the Dagster run that loaded this version of the file
     loaded_at       timestamptz NOT NULL,
-    status          text NOT NULL         -- loaded
+    status          text NOT NULL,        -- loaded | partial (some records rejected) | rejected (the whole file)
+    error           text                  -- why the whole file was rejected (status rejected)
 );
 CREATE INDEX IF NOT EXISTS ingested_files_partition_key_idx ON ingested_files (partition_key);
+
+-- Quarantine: records a load could not decode, one row per record, with where it is in its file and why.
+-- A file's rows are replaced whenever that file is loaded again (a new version, or `observatory-etl
+-- reprocess`), in the load's transaction, so nothing is doubled.
+CREATE TABLE IF NOT EXISTS rejected_records (
+    object_key      text NOT NULL,        -- the landing file, relative to the landing root
+    record_path     text NOT NULL,        -- e.g. request 1 / resource 0 / scope 0 / span 5, or line 7
+    signal          text NOT NULL,
+    reason          text NOT NULL,
+    record          text,                 -- the record's raw JSON when it parsed, else NULL
+    partition_key   text NOT NULL,
+    run_id          text,
+    rejected_at     timestamptz NOT NULL,
+    PRIMARY KEY (object_key, record_path)
+);
+CREATE INDEX IF NOT EXISTS rejected_records_partition_key_idx ON rejected_records (partition_key);

@@ -57,5 +57,12 @@ CREATE TEMP TABLE stage_costs (
 -- The files of this load, written to the ledger by merge/ingested_files.sql at commit.
 CREATE TEMP TABLE stage_ingested_files (
     object_key text, size bigint, etag text, last_modified timestamptz, signal text, partition_key text,
-    records_read bigint, rows_merged bigint, rejected bigint, run_id text, loaded_at timestamptz, status text
+    records_read bigint, rows_merged bigint, rejected bigint, run_id text, loaded_at timestamptz, status text,
+    error text
+) ON COMMIT DROP;
+
+-- The records of this load's files that could not be decoded, written by merge/rejected_records.sql.
+CREATE TEMP TABLE stage_rejected_records (
+    object_key text, record_path text, signal text, reason text, record text, partition_key text, run_id text,
+    rejected_at timestamptz
 ) ON COMMIT DROP;

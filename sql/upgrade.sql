@@ -34,6 +34,11 @@ ALTER TABLE traces
     ADD COLUMN IF NOT EXISTS session_id text,
     ADD COLUMN IF NOT EXISTS user_id text;
 
+-- Quarantine (rejected_records is created by schema.sql): the ledger's whole-file error, and links whose
+-- ids were empty or all zeros are kept with NULL ids.
+ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS error text;
+ALTER TABLE trace_links ALTER COLUMN linked_trace_id DROP NOT NULL, ALTER COLUMN linked_span_id DROP NOT NULL;
+
 -- Indexes on columns that upgraded warehouses only have after the statements above.
 CREATE INDEX IF NOT EXISTS traces_session_id_idx ON traces (session_id) WHERE session_id IS NOT NULL;
 

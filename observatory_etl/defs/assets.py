@@ -13,8 +13,17 @@ import dagster as dg
 from ..ingest.landing import LandingError, partition_key
 from ..pipeline.hour import PartitionResult, load_hour
 from ..tables import FINAL_TABLES
+from ..warehouse.errors import WarehouseError
 from .partitions import hourly_partitions
 from .resources import LandingResource, WarehouseResource
+
+
+class LoadConfig(dg.Config):
+    """Run configuration of ``telemetry_tables``."""
+
+    force: bool = False
+    """Load the hours even when their files all match the ledger: after a decoder upgrade, hours with
+    rejected records or files are read again (``observatory-etl reprocess`` sets it). Nothing is doubled."""
 
 
 @dg.multi_asset(
@@ -32,12 +41,19 @@ from .resources import LandingResource, WarehouseResource
     # bad input raises Failure(allow_retries=False) and fails at once.
     retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
 )
-def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
+def telemetry_tables(
+    context: dg.AssetExecutionContext, config: LoadConfig, landing: LandingResource, warehouse: WarehouseResource
+):
     """Load the landing hours of the run's partition (or partition range) into the final tables (idempotent).
 
+    Bad records and files are quarantined (``rejected_records``, the ledger's status and error) and the
+    hour's good records load, unless OBSERVATORY_ON_BAD_INPUT=fail.
+
     Raises:
-        dagster.Failure: a landing file cannot be decompressed or decoded (not retried; names the file and
-            reason). A file the object store fails to serve, or a database error, is retried instead.
+        dagster.Failure: not retried: with OBSERVATORY_ON_BAD_INPUT=fail a landing file or record is not valid
+            (names the file and reason); or a database error that a retry cannot fix (SQLSTATE other than
+            08, 40, 53, 57P0x, e.g. a 22xxx data error; names the table, the stage and the files). A file
+            the object store fails to serve, or a transient database error, is retried instead.
     """
     window = context.partition_time_window
     results = []
@@ -54,12 +70,22 @@ def telemetry_tables(context: dg.AssetExecutionContext, landing: LandingResource
                     chunk_bytes=warehouse.chunk_bytes,
                     run_id=context.run.run_id,
                     log=context.log.info,
+                    force=config.force,
                 )
             )
         except LandingError as exc:
             raise dg.Failure(
                 description=f"partition {partition_key(hour)}: {exc}",
                 metadata={"partition": partition_key(hour), "file": exc.path, "reason": exc.reason},
+                allow_retries=False,
+            ) from exc
+        except WarehouseError as exc:
+            if exc.transient:
+                raise
+            raise dg.Failure(
+                description=f"partition {partition_key(hour)}: {exc}",
+                metadata={"partition": partition_key(hour), "table": exc.table, "stage": exc.stage,
+                          "sqlstate": exc.sqlstate or "", "files": dg.MetadataValue.json(list(exc.files))},
                 allow_retries=False,
             ) from exc
         hour += timedelta(hours=1)
@@ -97,6 +123,9 @@ def run_metadata(results: list[PartitionResult], retries: int = 0) -> dict[str, 
         "records_read": dg.MetadataValue.int(records),
         "chunks": dg.MetadataValue.int(sum(r.load.chunks for r in results)),
         "rows_merged_total": dg.MetadataValue.int(sum(sum(r.load.merged.values()) for r in results)),
+        "records_rejected": dg.MetadataValue.int(sum(r.records_rejected for r in results)),
+        "files_rejected": dg.MetadataValue.int(sum(r.files_rejected for r in results)),
+        "nul_characters_replaced": dg.MetadataValue.int(sum(r.nul_replaced for r in results)),
     }
     for signal, count in files.items():
         metadata[f"files_{signal}"] = dg.MetadataValue.int(count)

@@ -7,6 +7,8 @@
   3) hours old.
 - ``row_count_anomaly`` (warning): the newest hour's records are within ½× to 2× the median of the 24
   hours before it.
+- ``rejected_input`` (warning): the newest loaded hour quarantined nothing (see ``rejected_records`` and
+  the ledger's ``status``/``error``).
 """
 
 from __future__ import annotations
@@ -82,4 +84,24 @@ def row_count_anomaly(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
-CHECKS = [reconciliation, orphan_spans, freshness, row_count_anomaly]
+@dg.asset_check(asset="trace_spans", name="rejected_input",
+                description="The newest loaded hour quarantined no record and no file (table rejected_records).")
+def rejected_input(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    rows = _rows(warehouse, "rejected_input")
+    if not rows:
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={"newest_hour": "none"})
+    [(hour, records, files, files_read)] = rows
+    schema = warehouse.schema()
+    return dg.AssetCheckResult(
+        passed=records == 0 and files == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=None if records == 0 and files == 0 else (
+            f"{hour}: {records:,} records quarantined in {schema}.rejected_records, {files:,} of {files_read:,} "
+            f"files rejected (ingested_files.status = 'rejected', see its error column)"
+        ),
+        metadata={"newest_hour": hour, "records_rejected": records, "files_rejected": files, "files_read": files_read,
+                  "table": f"{schema}.rejected_records"},
+    )
+
+
+CHECKS = [reconciliation, orphan_spans, freshness, row_count_anomaly, rejected_input]

@@ -2,7 +2,7 @@
 the maintenance jobs ``recompute_costs`` and ``drop_expired_partitions`` (scheduled
 ``drop_expired_partitions_daily``, stopped by default).
 
-``recompute_costs``: after the price table (``observatory_etl/llm/model_prices.csv``) changes, launch it
+``recompute_costs``: after the prices change (a genai-prices upgrade, or OBSERVATORY_PRICES_CSV), launch it
 for a partition range (a backfill in the UI, or ``dagster job backfill -j recompute_costs
 --partitions …``): each partition recomputes the computed costs of LLM spans that *started* in that
 hour and rolls up their traces and sessions. Provided costs are never touched.

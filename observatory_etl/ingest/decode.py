@@ -14,8 +14,8 @@ import polars as pl
 
 from ..llm.prices import PriceTable
 from . import llm_spans, otlp_json
-from .columns import Columns, DecodeError
-from .frames import frames
+from .columns import Columns, DecodeError, Reject
+from .frames import frames, replace_nul
 from .gc_pause import gc_paused
 from .landing import LandingError, LandingFile, read_file
 
@@ -27,26 +27,43 @@ class DecodedFile(NamedTuple):
         frames: the file's non-empty frames per final table (see :func:`observatory_etl.ingest.frames.frames`).
         records: records decoded (spans + events + links, data points, log records).
         seconds: wall seconds per stage: ``read`` (fetch + decompress), ``decode``, ``normalize``.
+        rejects: records quarantined (:class:`~observatory_etl.ingest.columns.Reject`), each kept out of
+            ``frames``.
+        error: why the whole file was rejected (not decompressible, not JSON, another signal, no records);
+            ``frames`` is then empty. None when it decoded.
+        nul_replaced: string values in which U+0000 was replaced by U+FFFD (PostgreSQL text cannot hold it).
     """
 
     frames: dict[str, pl.DataFrame]
     records: int
     seconds: dict[str, float]
+    rejects: list[Reject] | tuple = ()
+    error: str | None = None
+    nul_replaced: int = 0
 
 
-def decode_file(store, file: LandingFile, prices: PriceTable) -> DecodedFile:
-    """Read, decompress, decode and normalize one landing file (prices price its LLM spans).
+def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str = "quarantine") -> DecodedFile:
+    """Read, decompress, decode and normalize one landing file (``prices`` price its LLM spans).
+
+    With ``on_bad_input="quarantine"`` (OBSERVATORY_ON_BAD_INPUT's default) bad input is returned, not
+    raised: a record that cannot be decoded is in ``rejects`` and a file that cannot be decoded at all comes
+    back with its ``error`` and no frames. With ``"fail"`` both raise LandingError.
 
     Raises:
-        LandingError: the file is not valid (compressed) OTLP/JSON or LLM-span JSON Lines, or is
-            OTLP protobuf, which is not supported yet.
-        ObjectStoreError: the object cannot be fetched.
+        LandingError: ``on_bad_input="fail"`` and the file or one of its records is not valid (the message
+            names the file and the reason); OTLP protobuf, which is not supported yet, in either mode.
+        ObjectStoreError: the object cannot be fetched (retrying may help).
     """
     if file.format == "binpb":
         raise LandingError(file.path, "OTLP protobuf (.binpb) files are not supported yet; use the otlp_json marshaler")
-    seconds = {}
+    seconds = {"read": 0.0, "decode": 0.0, "normalize": 0.0}
     started = time.perf_counter()
-    data = read_file(store, file)
+    try:
+        data = read_file(store, file)
+    except LandingError as exc:
+        if on_bad_input == "fail":
+            raise
+        return DecodedFile({}, 0, seconds, [], exc.reason)
     seconds["read"] = time.perf_counter() - started
     started = time.perf_counter()
     columns = Columns(prices)
@@ -57,10 +74,21 @@ def decode_file(store, file: LandingFile, prices: PriceTable) -> DecodedFile:
             else:
                 records = otlp_json.decode(file.signal, data, columns)
     except DecodeError as exc:
-        raise LandingError(file.path, str(exc)) from None
+        if on_bad_input == "fail":
+            raise LandingError(file.path, str(exc)) from None
+        return DecodedFile({}, 0, seconds, [], str(exc))
+    if columns.rejects and on_bad_input == "fail":
+        first = columns.rejects[0]
+        raise LandingError(file.path, f"{first.record_path}: {first.reason}")
+    # JSON strings carry U+0000 only escaped (a raw control character is not JSON); LLM-span lines likewise
+    may_hold_nul = b"\\u0000" in data
     del data
     seconds["decode"] = time.perf_counter() - started
     started = time.perf_counter()
-    non_empty = {table: frame for table, frame in frames(columns).items() if frame.height}
+    built = frames(columns)
+    nul_replaced = 0
+    if may_hold_nul:
+        built, nul_replaced = replace_nul(built)
+    non_empty = {table: frame for table, frame in built.items() if frame.height}
     seconds["normalize"] = time.perf_counter() - started
-    return DecodedFile(non_empty, records, seconds)
+    return DecodedFile(non_empty, records, seconds, columns.rejects, None, nul_replaced)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..tables import RECORD_TABLES, raw_schema
+from ..tables import JSON, RECORD_TABLES, raw_schema
 from .columns import Columns
 
 # Decoded (raw) dtypes per table; ns timestamps are Int64 here and become Datetime below.
@@ -67,3 +67,38 @@ def frame(table: str, columns: dict[str, list]) -> pl.DataFrame:
 def frames(columns: Columns) -> dict[str, pl.DataFrame]:
     """Build every table's staging frame from one chunk of decoded columns (see :func:`frame`)."""
     return {table: frame(table, cols) for table, cols in columns.tables.items()}
+
+
+# PostgreSQL text and jsonb cannot hold U+0000 (valid in JSON strings, and in protobuf strings): it is
+# replaced by U+FFFD, the Unicode replacement character — as a raw character in text columns, as the
+# escape \ufffd inside JSON text (orjson writes U+0000 as the escape \u0000).
+NUL_REPLACEMENT = "\ufffd"
+
+
+def replace_nul(tables: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], int]:
+    """Replace U+0000 in every string column of ``tables`` (see :data:`NUL_REPLACEMENT`).
+
+    Returns the new frames and how many string values held a U+0000. Call it only for input that may hold
+    one (its bytes contain ``\u0000``): it scans every string column.
+    """
+    replaced = 0
+    out = {}
+    for name, frame in tables.items():
+        json_columns = {c.name for c in RECORD_TABLES[name].columns if c.type is JSON}
+        exprs, counts = [], []
+        for column, dtype in frame.schema.items():
+            if dtype == pl.String:
+                needle = "\\u0000" if column in json_columns else "\x00"
+                hit = pl.col(column).str.contains(needle, literal=True)
+                counts.append(hit.sum().alias(column))
+                exprs.append(pl.col(column).str.replace_all(needle, "\\ufffd" if column in json_columns else NUL_REPLACEMENT,
+                                                            literal=True))
+            elif dtype == pl.List(pl.String):
+                hit = pl.col(column).list.eval(pl.element().str.contains("\x00", literal=True)).list.any()
+                counts.append(hit.sum().alias(column))
+                exprs.append(pl.col(column).list.eval(pl.element().str.replace_all("\x00", NUL_REPLACEMENT, literal=True)))
+        if counts and frame.height:
+            replaced += int(frame.select(counts).sum_horizontal().item() or 0)
+            frame = frame.with_columns(exprs)
+        out[name] = frame
+    return out, replaced

@@ -27,10 +27,10 @@ includes the cache reads and cache writes, ``output_tokens`` includes the reason
 From genai-prices a model's price on a day is its four token prices ``input_mtok``, ``output_mtok``,
 ``cache_read_mtok`` and ``cache_write_mtok`` (the default, 5-minute cache write; spans do not say the TTL):
 
-- price history: of the model's conditional prices, the last one whose start date is on or before the day
-  (the first one before any start date), as ``genai_prices`` resolves it; time-of-day prices (off-peak
-  discounts) are skipped, so a day's price is the standard one; request-context variants (service tiers such
-  as flex or priority) are not applied;
+- price history: the price genai-prices resolves for 12:00 UTC of the day (``ModelInfo.get_prices``: of the
+  model's conditional prices the last one in force, the first one before any start date). Costs are computed
+  per day, so prices that depend on the time of day (DeepSeek's peak and off-peak windows) are those of
+  12:00 UTC; request-context variants (service tiers such as flex or priority) are not applied;
 - tiers that depend on the prompt size (e.g. above 200k input tokens) become :attr:`Price.tiers`; a call is
   priced at the highest tier whose threshold its ``input_tokens`` (cache reads and writes included) exceed,
   for all of its tokens, input and output: the cliff rule of ``genai_prices.types.TieredPrices``;
@@ -49,7 +49,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from importlib.metadata import version as _distribution_version
 from pathlib import Path
 
@@ -63,6 +63,7 @@ COLUMNS = (
 )
 _PER_MTOK = 1_000_000
 _CACHE_LIMIT = 100_000  # distinct (provider, model, day) keys kept by PriceTable.find
+_PRICING_TIME = time(12, tzinfo=timezone.utc)  # the time of day at which a day's genai-prices price is taken
 
 #: Provider names that spans carry (OTel GenAI ``gen_ai.provider.name`` / ``gen_ai.system``, OpenLLMetry,
 #: OpenInference ``llm.provider`` / ``llm.system``), lower-cased, to genai-prices provider ids. A name not
@@ -134,14 +135,16 @@ class Cost:
 class PriceTable:
     """Prices by provider, model and day; :meth:`find` and :meth:`cost` look them up.
 
-    ``prices`` are CSV rows (fnmatch patterns, by effective date); with ``library=True`` the genai-prices
+    ``prices`` are CSV rows (fnmatch patterns, by effective date); with ``use_library=True`` the genai-prices
     data prices what the rows do not (the rows then apply only to spans of their provider or with no
     provider)."""
 
-    def __init__(self, version: str, prices: list[Price] | tuple[Price, ...] = (), *, library: bool = False) -> None:
+    def __init__(
+        self, version: str, prices: list[Price] | tuple[Price, ...] = (), *, use_library: bool = False
+    ) -> None:
         self.version = version
         self.prices = tuple(prices)
-        self.library = library
+        self.use_library = use_library
         groups: dict[tuple[str, str], list[Price]] = {}
         for price in self.prices:
             groups.setdefault((price.provider, price.model_pattern), []).append(price)
@@ -225,7 +228,7 @@ class PriceTable:
                     price = self._find(provider_key, candidate, day)
                     if price is not None:
                         break
-            if price is None and self.library:
+            if price is None and self.use_library:
                 price = _library_find(provider, names, day)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
@@ -234,7 +237,7 @@ class PriceTable:
 
     def _find(self, provider: str | None, model: str, day: date) -> Price | None:
         matching = [entry for entry in self._patterns if entry[1](model)]
-        if self.library:
+        if self.use_library:
             if provider is not None:
                 matching = [entry for entry in matching if entry[0] == provider]
         elif provider in self._providers:
@@ -317,7 +320,7 @@ def _library_version() -> str:
 
 @functools.cache
 def _library_table() -> PriceTable:
-    return PriceTable(_library_version(), (), library=True)
+    return PriceTable(_library_version(), (), use_library=True)
 
 
 @functools.cache
@@ -358,9 +361,9 @@ def _library_find(provider: str | None, names: tuple[str, ...], day: date) -> Pr
 
 def _library_price(provider_id: str, model, day: date) -> Price | None:
     """The token prices of a genai-prices ModelInfo on ``day`` (USD per token), tiers included."""
-    from genai_prices.types import StartDateConstraint, TieredPrices
+    from genai_prices.types import TieredPrices
 
-    model_price, effective = _model_price_on(model, day, StartDateConstraint)
+    model_price, effective = _model_price_on(model, day)
     values = {key: getattr(model_price, key, None) for key in _KEYS}
     if all(value is None for value in values.values()):
         if any(value is not None for value in model_price.__dict__.values()):
@@ -379,7 +382,7 @@ def _library_price(provider_id: str, model, day: date) -> Price | None:
                         applicable = tier.price
                         break
                 value = applicable
-            per_token[key] = None if value is None else float(value) / _PER_MTOK
+            per_token[key] = None if value is None else float(value / _PER_MTOK)  # exact Decimal division
         input_price = per_token["input_mtok"] or 0.0
         cached = per_token["cache_read_mtok"]
         write = per_token["cache_write_mtok"]
@@ -391,19 +394,15 @@ def _library_price(provider_id: str, model, day: date) -> Price | None:
     return Price(provider_id, model.id, base[0], base[1], base[2], base[3], effective, tiers)
 
 
-def _model_price_on(model, day: date, start_date_constraint: type):
-    """(ModelPrice, start date or None) of ``model`` on ``day``: the last conditional price without a
-    constraint or with a start date on or before the day, else the first; time-of-day prices are skipped."""
-    if not isinstance(model.prices, list):
-        return model.prices, None
-    for conditional in reversed(model.prices):
-        constraint = conditional.constraint
-        if constraint is None:
-            return conditional.prices, None
-        if isinstance(constraint, start_date_constraint) and constraint.start_date <= day:
-            return conditional.prices, constraint.start_date
-    first = model.prices[0]
-    return first.prices, getattr(first.constraint, "start_date", None)
+def _model_price_on(model, day: date):
+    """(ModelPrice, its start date or None) of a genai-prices ModelInfo on ``day``: the library's own choice
+    (``ModelInfo.get_prices``: the last conditional price in force, the first one before any) at 12:00 UTC."""
+    model_price = model.get_prices(datetime.combine(day, _PRICING_TIME))
+    if isinstance(model.prices, list):
+        for conditional in model.prices:
+            if conditional.prices is model_price:
+                return model_price, getattr(conditional.constraint, "start_date", None)
+    return model_price, None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -414,7 +413,7 @@ def _model_price_on(model, day: date, start_date_constraint: type):
 def _load_with_override(path: Path, mtime_ns: int, size: int) -> PriceTable:
     rows = _load_csv(path, mtime_ns, size)
     digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()[:8]
-    return PriceTable(f"{_library_version()}; override {path.name} {digest}", rows.prices, library=True)
+    return PriceTable(f"{_library_version()}; override {path.name} {digest}", rows.prices, use_library=True)
 
 
 @functools.cache

@@ -13,22 +13,27 @@ from typing import Callable
 import polars as pl
 
 from ..tables import RECORD_TABLES
+from ..warehouse.errors import WarehouseError
 from ..warehouse.load import PartitionLoad
 
 
 class Chunk:
     """Frames of consecutive files, merged as one chunk once ``rows`` or ``bytes`` reach their bound.
 
-    ``add`` takes a :class:`DecodedFile`'s frames; ``rows`` counts their rows and ``bytes`` their in-memory
-    size (polars ``estimated_size``); :meth:`frames` gives one frame per table.
+    ``add`` takes a :class:`DecodedFile`'s frames and the file's key; ``rows`` counts their rows and
+    ``bytes`` their in-memory size (polars ``estimated_size``); ``files`` lists the keys; :meth:`frames`
+    gives one frame per table.
     """
 
     def __init__(self):
         self._frames: dict[str, list[pl.DataFrame]] = {}
         self.rows = 0
         self.bytes = 0
+        self.files: list[str] = []
 
-    def add(self, frames: dict[str, pl.DataFrame]) -> None:
+    def add(self, frames: dict[str, pl.DataFrame], path: str | None = None) -> None:
+        if path is not None:
+            self.files.append(path)
         for table, frame in frames.items():
             self._frames.setdefault(table, []).append(frame)
             self.rows += frame.height
@@ -68,10 +73,13 @@ class ChunkLoader:
         frames = chunk.frames()
         self._seconds["normalize"] += time.perf_counter() - started
         self.wait()
-        self._pending = self._pool.submit(self._load, frames)
+        self._pending = self._pool.submit(self._load, frames, tuple(chunk.files))
 
-    def _load(self, frames: dict) -> None:
-        self._partition.chunk(frames)
+    def _load(self, frames: dict, files: tuple[str, ...]) -> None:
+        try:
+            self._partition.chunk(frames)
+        except WarehouseError as exc:
+            raise exc.with_files(files) from exc.__cause__
         self._log(
             f"{self._partition.key}: chunk {self._partition.stats.chunks} merged "
             + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height)

@@ -34,7 +34,7 @@ def recompute_costs(
 ) -> CostResult:
     """Recompute the cost of every LLM span starting in [start, end) that has no provided cost.
 
-    Uses ``prices`` (the packaged price table unless given) exactly as the load does
+    Uses ``prices`` (:meth:`PriceTable.load`: genai-prices and the OBSERVATORY_PRICES_CSV override, unless given) exactly as the load does
     (:func:`observatory_etl.llm.mapping.resolve_cost`), writes the spans whose cost changed, and rolls up their
     traces and sessions, in one transaction. Running it twice changes nothing the second time.
     """

@@ -19,17 +19,17 @@ POOL_MIN_BYTES = 4 * 1024 * 1024
 _worker_state: tuple | None = None
 
 
-def _init_worker(landing_url: str, prices: PriceTable) -> None:
+def _init_worker(landing_url: str, prices: PriceTable, on_bad_input: str) -> None:
     global _worker_state
-    _worker_state = (open_store(landing_url), prices)
+    _worker_state = (open_store(landing_url), prices, on_bad_input)
 
 
 def _decode_in_worker(file: LandingFile):
     """A worker's task: :func:`decode_file`, with a LandingError returned (not raised) so that it reaches
     the caller whole."""
-    store, prices = _worker_state
+    store, prices, on_bad_input = _worker_state
     try:
-        return decode_file(store, file, prices)
+        return decode_file(store, file, prices, on_bad_input)
     except LandingError as exc:
         return exc
 
@@ -37,22 +37,24 @@ def _decode_in_worker(file: LandingFile):
 class Decoder:
     """Decode an hour's files in key order: in this process (``workers=0``) or in ``workers`` processes.
 
-    :meth:`map` yields ``(file, decode_file result or LandingError)`` in key order; with workers it keeps
+    :meth:`map` yields ``(file, decode_file result or LandingError)`` in key order (``on_bad_input`` as
+    :func:`~observatory_etl.ingest.decode.decode_file` takes it); with workers it keeps
     at most ``2 × workers`` files in flight, so memory stays bounded while the processes stay busy.
     Worker processes are spawned (not forked: the caller runs threads) and live for one hour's load.
     """
 
-    def __init__(self, landing_url: str, prices: PriceTable, workers: int):
+    def __init__(self, landing_url: str, prices: PriceTable, workers: int, on_bad_input: str = "quarantine"):
         self._landing_url = landing_url
         self._prices = prices
         self._workers = workers
+        self._on_bad_input = on_bad_input
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "Decoder":
         if self._workers:
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self._landing_url, self._prices),
+                initializer=_init_worker, initargs=(self._landing_url, self._prices, self._on_bad_input),
             )
         return self
 
@@ -61,7 +63,7 @@ class Decoder:
             store = open_store(self._landing_url)
             for file in files:
                 try:
-                    yield file, decode_file(store, file, self._prices)
+                    yield file, decode_file(store, file, self._prices, self._on_bad_input)
                 except LandingError as exc:
                     yield file, exc
             return

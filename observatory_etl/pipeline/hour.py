@@ -33,7 +33,7 @@ from ..warehouse.load import LoadStats, PartitionLoad
 from ..warehouse.partitions import create_partitions
 from .chunks import Chunk, ChunkLoader
 from .decoder import POOL_MIN_BYTES, Decoder
-from .ledger import ledger_files, ledger_frame, ledger_row
+from .ledger import ledger_files, ledger_frame, ledger_row, reject_rows, rejects_frame
 
 
 @dataclass
@@ -51,6 +51,9 @@ class PartitionResult:
         wall_seconds: wall-clock seconds of the whole load.
         skipped: every file of the hour was already in the ledger with the same size and ETag, so
             nothing was read or merged.
+        records_rejected: records quarantined in ``rejected_records`` (not in ``records``).
+        files_rejected: files rejected whole (status ``rejected`` in the ledger, with their error).
+        nul_replaced: string values whose U+0000 was replaced by U+FFFD.
     """
 
     partition_key: str
@@ -63,6 +66,9 @@ class PartitionResult:
     )
     wall_seconds: float = 0.0
     skipped: bool = False
+    records_rejected: int = 0
+    files_rejected: int = 0
+    nul_replaced: int = 0
 
     def stage_seconds(self) -> dict[str, float]:
         """Seconds per stage, landing and load stages together, plus ``total`` (wall clock).
@@ -85,6 +91,8 @@ def load_hour(
     prices: PriceTable | None = None,
     run_id: str | None = None,
     log: Callable[[str], None] | None = None,
+    force: bool = False,
+    on_bad_input: str | None = None,
 ) -> PartitionResult:
     """Load every telemetry file of one landing hour into the final tables; idempotent.
 
@@ -100,17 +108,23 @@ def load_hour(
         decode_workers: processes decoding files in parallel with the load (default
             :func:`observatory_etl.config.decode_workers`); 0 decodes in this process. Hours under 4 MB
             compressed always decode in this process.
-        prices: prices LLM spans without a provided cost (default: the packaged price table).
+        prices: prices LLM spans without a provided cost (default :meth:`PriceTable.load`: genai-prices and the OBSERVATORY_PRICES_CSV override).
         run_id: the Dagster run id recorded in the file ledger.
         log: called with one progress line per chunk.
+        force: load the hour even when its files all match the ledger (``observatory-etl reprocess``: after
+            a decoder upgrade, hours with rejects are read again; nothing is doubled).
+        on_bad_input: ``quarantine`` or ``fail`` (default :func:`observatory_etl.config.on_bad_input`). With
+            ``quarantine`` a record that cannot be decoded goes to ``rejected_records`` and a file that
+            cannot be decoded is ``rejected`` in the ledger with its error; the hour's good records load.
 
     An hour whose files all match their ``ingested_files`` rows (same key, size and ETag) is skipped
     (``result.skipped``); otherwise every file is read again and merged (a no-op for rows already loaded),
     and the ledger gains the new files and new versions.
 
     Raises:
-        LandingError: a file cannot be read or is not valid OTLP/JSON (the message names the
-            file and the reason); the hour's transaction is rolled back.
+        LandingError: ``on_bad_input="fail"`` and a file or record is not valid (the message names the
+            file and the reason), or an OTLP protobuf file; the hour's transaction is rolled back.
+        ObjectStoreError: the object store failed to serve a file (retrying may help); rolled back.
         adbc_driver_manager.Error: the database failed; the transaction is rolled back.
     """
     log = log or (lambda message: None)
@@ -128,7 +142,7 @@ def load_hour(
     try:
         ensure_schema(conn, schema)
         ledger = ledger_files(conn, schema, key)
-        if all(ledger.get(f.path) == (f.size, f.e_tag) for f in files):
+        if not force and all(ledger.get(f.path) == (f.size, f.e_tag) for f in files):
             result.skipped = True
             result.wall_seconds = time.perf_counter() - wall
             log(f"{key}: all {len(files)} files unchanged since loaded (ingested_files): skipped")
@@ -139,12 +153,14 @@ def load_hour(
         if created:
             log(f"{key}: created {created} daily partitions")
         prices = prices or PriceTable.load()
+        on_bad_input = on_bad_input or config.on_bad_input()
         workers = config.decode_workers() if decode_workers is None else decode_workers
         workers = workers if sum(f.size for f in files) >= POOL_MIN_BYTES else 0
         with PartitionLoad(conn, schema, key) as partition, ChunkLoader(partition, result.seconds, log) as loader, \
-                Decoder(landing_url, prices, workers) as decoder:
+                Decoder(landing_url, prices, workers, on_bad_input) as decoder:
             result.load = partition.stats
             ledger_rows: list[dict] = []
+            rejected_rows: list[dict] = []
             chunk = Chunk()
             for file, decoded in decoder.map(files):
                 if isinstance(decoded, LandingError):
@@ -154,15 +170,24 @@ def load_hour(
                 result.bytes_read += file.size
                 result.records[file.signal] += decoded.records
                 result.files[file.signal] += 1
-                ledger_rows.append(ledger_row(file, key, decoded.records, run_id))
-                chunk.add(decoded.frames)
+                result.records_rejected += len(decoded.rejects)
+                result.nul_replaced += decoded.nul_replaced
+                if decoded.error is not None:
+                    result.files_rejected += 1
+                    log(f"{key}: rejected file {file.path}: {decoded.error}")
+                elif decoded.rejects:
+                    log(f"{key}: {file.path}: {len(decoded.rejects):,} records rejected "
+                        f"(first: {decoded.rejects[0].record_path}: {decoded.rejects[0].reason})")
+                ledger_rows.append(ledger_row(file, key, decoded, run_id))
+                rejected_rows.extend(reject_rows(file, key, decoded, run_id))
+                chunk.add(decoded.frames, file.path)
                 if chunk.rows >= chunk_rows or chunk.bytes >= chunk_bytes:
                     loader.submit(chunk)
                     chunk = Chunk()
             if chunk.rows:
                 loader.submit(chunk)
             loader.wait()
-            partition.record_files(ledger_frame(ledger_rows))
+            partition.record_files(ledger_frame(ledger_rows), rejects_frame(rejected_rows))
     finally:
         conn.close()
     result.wall_seconds = time.perf_counter() - wall
@@ -170,5 +195,7 @@ def load_hour(
         f"{key}: merged "
         + ", ".join(f"{table} {rows:,}" for table, rows in result.load.merged.items())
         + f" in {result.wall_seconds:.2f}s"
+        + (f"; quarantined {result.records_rejected:,} records and {result.files_rejected:,} files"
+           if result.records_rejected or result.files_rejected else "")
     )
     return result

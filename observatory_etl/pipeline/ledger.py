@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 import adbc_driver_postgresql.dbapi as adbc
 import polars as pl
 
+from ..ingest.decode import DecodedFile
 from ..ingest.landing import LandingFile
-from ..tables import INGESTED_FILES
+from ..tables import INGESTED_FILES, REJECTED_RECORDS
 from ..warehouse import sql_files
 
 
@@ -28,17 +29,38 @@ def ledger_files(conn: adbc.Connection, schema: str, partition_key: str) -> dict
 
 
 
-def ledger_row(file: LandingFile, key: str, records: int, run_id: str | None) -> dict:
-    """The ``ingested_files`` row of one decoded file. Every decoded record is merged with ON CONFLICT, so
-    all of them are held by the final tables after commit (inserted now or already there): rows_merged =
-    records read − rejected, and nothing is rejected until quarantine exists."""
+def ledger_row(file: LandingFile, key: str, decoded: DecodedFile, run_id: str | None) -> dict:
+    """The ``ingested_files`` row of one read file: records read = records merged + records rejected.
+
+    Every decoded record is merged with ON CONFLICT, so all of them are held by the final tables after
+    commit (inserted now or already there). ``status`` is ``loaded``, ``partial`` (some records rejected)
+    or ``rejected`` (the whole file, with its ``error``).
+    """
+    rejected = len(decoded.rejects)
+    status = "rejected" if decoded.error is not None else ("partial" if rejected else "loaded")
     return {
         "object_key": file.path, "size": file.size, "etag": file.e_tag, "last_modified": file.last_modified,
-        "signal": file.signal, "partition_key": key, "records_read": records, "rows_merged": records,
-        "rejected": 0, "run_id": run_id, "loaded_at": datetime.now(timezone.utc), "status": "loaded",
+        "signal": file.signal, "partition_key": key, "records_read": decoded.records + rejected,
+        "rows_merged": decoded.records, "rejected": rejected, "run_id": run_id,
+        "loaded_at": datetime.now(timezone.utc), "status": status, "error": decoded.error,
     }
+
+
+def reject_rows(file: LandingFile, key: str, decoded: DecodedFile, run_id: str | None) -> list[dict]:
+    """The ``rejected_records`` rows of one read file's quarantined records."""
+    now = datetime.now(timezone.utc)
+    return [
+        {"object_key": file.path, "record_path": r.record_path, "signal": file.signal, "reason": r.reason,
+         "record": r.record, "partition_key": key, "run_id": run_id, "rejected_at": now}
+        for r in decoded.rejects
+    ]
 
 
 def ledger_frame(rows: list[dict]) -> pl.DataFrame:
     """The ledger rows of one load (:func:`ledger_row` dicts) as a frame shaped like ``stage_ingested_files``."""
     return pl.DataFrame(rows, schema=INGESTED_FILES.schema())
+
+
+def rejects_frame(rows: list[dict]) -> pl.DataFrame:
+    """The rejected records of one load (:func:`reject_rows` dicts) shaped like ``stage_rejected_records``."""
+    return pl.DataFrame(rows, schema=REJECTED_RECORDS.schema())

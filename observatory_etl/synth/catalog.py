@@ -68,13 +68,18 @@ class _Service:
                                                          [w for _, w in self.chat_models]))
 
 
+# The day whose prices synthetic provided costs use: fixed (the former packaged price table's date), so that
+# synthetic output does not depend on the day it is generated.
+_PRICING_DAY = date(2026, 11, 1)
+
+
 def _provided_cost(model: _Model, input_tokens: int, output_tokens: int,
                    cache_read: int | None) -> tuple[float, float, float]:
-    """The cost an instrumentation provides, in USD (prompt, completion, total): the packaged price table's
-    (observatory_etl/llm/model_prices.csv) as of its version date, rounded to 1e-10 USD."""
-    prices = PriceTable.load()
-    cost = prices.cost(
-        model.provider, model.response, date.fromisoformat(prices.version),
+    """The cost an instrumentation provides, in USD (prompt, completion, total): genai-prices' price
+    (:meth:`PriceTable.library`, without any OBSERVATORY_PRICES_CSV override, so synthetic data does not
+    depend on the environment) on _PRICING_DAY, rounded to 1e-10 USD."""
+    cost = PriceTable.library().cost(
+        model.provider, model.response, _PRICING_DAY,
         input_tokens=input_tokens, output_tokens=output_tokens, cache_read_input_tokens=cache_read,
     )
     prompt, completion = round(cost.input, 10), round(cost.output, 10)

@@ -44,7 +44,7 @@ class _Call:
         return (self.end - self.start) / NS_PER_S
 
     def cost(self) -> tuple[float, float, float]:
-        """Provided cost in USD (prompt, completion, total), from the packaged price table."""
+        """Provided cost in USD (prompt, completion, total), from genai-prices (:meth:`PriceTable.library`)."""
         return _provided_cost(self.model, self.input_tokens, self.output_tokens, self.cache_read)
 
 

@@ -13,8 +13,11 @@ trace it touched, and commits — or rolls everything back.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
+import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc
 import polars as pl
 import pyarrow as pa
@@ -22,6 +25,7 @@ import pyarrow as pa
 from ..tables import FINAL_TABLES, MERGE_ORDER, UUID_COLUMNS
 from . import sql_files
 from .connection import lock_key
+from .errors import WarehouseError
 
 _ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-commit ("obs-roll")
 
@@ -84,31 +88,43 @@ class PartitionLoad:
         """Stage the non-empty frames (COPY through adbc_ingest) and merge them into the final tables.
 
         ``frames`` maps final-table names (``trace_spans``, ``trace_events``, ``trace_links``, ``metrics``,
-        ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.ingest.frames` builds them (columns: :mod:`observatory_etl.tables`).
+        ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.ingest.frames` builds
+        them (columns: :mod:`observatory_etl.tables`).
+
+        Raises:
+            WarehouseError: a statement failed; it names the table and stage, and says whether it is
+                transient (SQLSTATE classes 08, 40, 53, 57P0x: retry) or not (e.g. 22xxx data errors).
         """
         cur, stats = self._cur, self.stats
         started = time.perf_counter()
         present = [t for t in MERGE_ORDER if t in frames and frames[t].height]
         for table in present:
-            stats.staged[table] += cur.adbc_ingest(f"stage_{table}", to_arrow(frames[table]), mode="append", temporary=True)
+            with _stage("copy", table):
+                stats.staged[table] += cur.adbc_ingest(f"stage_{table}", to_arrow(frames[table]), mode="append", temporary=True)
         stats.seconds["copy"] += time.perf_counter() - started
         started = time.perf_counter()
         if "trace_spans" in present:
-            cur.execute(sql_files.statement("merge/touched_traces"))
+            with _stage("merge", "touched_traces"):
+                cur.execute(sql_files.statement("merge/touched_traces"))
         for table in present:
-            cur.execute(sql_files.statement(f"merge/{table}"))
-            stats.merged[table] += max(cur.rowcount, 0)
-            cur.execute(f"TRUNCATE stage_{table}")
+            with _stage("merge", table):
+                cur.execute(sql_files.statement(f"merge/{table}"))
+                stats.merged[table] += max(cur.rowcount, 0)
+                cur.execute(f"TRUNCATE stage_{table}")
         stats.seconds["merge"] += time.perf_counter() - started
         stats.chunks += 1
 
-    def record_files(self, files: pl.DataFrame) -> None:
-        """Stage the ledger rows of this load's files; they are written to ``ingested_files`` at commit.
+    def record_files(self, files: pl.DataFrame, rejects: pl.DataFrame | None = None) -> None:
+        """Stage the ledger rows of this load's files and their rejected records; at commit they are written
+        to ``ingested_files`` and ``rejected_records`` (replacing the earlier rejects of those files).
 
-        ``files`` has the columns of ``ingested_files`` (see sql/schema.sql).
+        ``files`` and ``rejects`` have the columns of :data:`observatory_etl.tables.INGESTED_FILES` and
+        :data:`observatory_etl.tables.REJECTED_RECORDS`.
         """
         if files.height:
             self._cur.adbc_ingest("stage_ingested_files", files.to_arrow(), mode="append", temporary=True)
+        if rejects is not None and rejects.height:
+            self._cur.adbc_ingest("stage_rejected_records", rejects.to_arrow(), mode="append", temporary=True)
 
     def update_costs(self, costs: pl.DataFrame) -> int:
         """Stage recomputed costs and write those that changed; their traces are rolled up at commit.
@@ -135,13 +151,34 @@ class PartitionLoad:
             # commit: the later one then reads the earlier one's committed spans, so no span is left out.
             self._cur.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK})")
             for table in ("traces", "sessions"):  # sessions roll up from the traces just recomputed
-                self._cur.execute(sql_files.statement(f"merge/{table}"))
-                self.stats.merged[table] += max(self._cur.rowcount, 0)
-            self._cur.execute(sql_files.statement("merge/ingested_files"))
-            self.stats.ledger_rows += max(self._cur.rowcount, 0)
+                with _stage("rollup", table):
+                    self._cur.execute(sql_files.statement(f"merge/{table}"))
+                    self.stats.merged[table] += max(self._cur.rowcount, 0)
+            with _stage("merge", "rejected_records"):
+                for statement in sql_files.statements("merge/rejected_records"):
+                    self._cur.execute(statement)
+            with _stage("merge", "ingested_files"):
+                self._cur.execute(sql_files.statement("merge/ingested_files"))
+                self.stats.ledger_rows += max(self._cur.rowcount, 0)
             self.stats.seconds["rollup"] += time.perf_counter() - started
             started = time.perf_counter()
-            self.conn.commit()
+            with _stage("commit", "the hour"):
+                self.conn.commit()
             self.stats.seconds["commit"] += time.perf_counter() - started
+        except BaseException:
+            try:
+                self.conn.rollback()
+            except Exception:  # the connection may be gone: the original error is the one to report
+                pass
+            raise
         finally:
             self._cur.close()
+
+
+@contextmanager
+def _stage(stage: str, table: str) -> Iterator[None]:
+    """Turn a database error inside the block into a :class:`WarehouseError` naming ``stage`` and ``table``."""
+    try:
+        yield
+    except adbc_driver_manager.Error as exc:
+        raise WarehouseError(table, stage, exc) from exc

@@ -186,7 +186,25 @@ def test_partition_range_runs_as_one_run(landing, database_url, schema):
     assert telemetry_tables.backfill_policy.max_partitions_per_run is None  # single run, whatever the range
 
 
-def test_bad_file_fails_fast_without_retry(landing, database_url, schema):
+def test_bad_record_is_quarantined_and_the_check_warns(landing, database_url, schema):
+    land(landing, HOUR, "traces_bad.json", b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}')
+    synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=10, seed=3)
+    result = dg.materialize(
+        [telemetry_tables, *CHECKS], partition_key=KEY, resources=resources(landing, database_url, schema)
+    )
+    assert result.success
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["records_rejected"].value == 1 and metadata["files_rejected"].value == 0
+    checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    assert not checks["rejected_input"].passed
+    assert checks["rejected_input"].severity == dg.AssetCheckSeverity.WARN
+    assert checks["rejected_input"].metadata["table"].value == f"{schema}.rejected_records"
+    assert checks["reconciliation"].passed  # read = merged + rejected
+    assert query(database_url, f'SELECT reason FROM "{schema}".rejected_records') == [("traceId 'zz' is not 32 hex digits",)]
+
+
+def test_bad_file_fails_fast_without_retry_when_bad_input_fails(landing, database_url, schema, monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_ON_BAD_INPUT", "fail")
     land(landing, HOUR, "traces_bad.json", b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}')
     result = dg.materialize(
         [telemetry_tables], partition_key=KEY, resources=resources(landing, database_url, schema), raise_on_error=False
@@ -214,7 +232,8 @@ def test_asset_checks_after_a_load(landing, database_url, schema):
     result = dg.materialize([telemetry_tables, *CHECKS], partition_key=KEY, resources=resources(landing, database_url, schema))
 
     checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
-    assert set(checks) == {"reconciliation", "orphan_spans", "freshness", "row_count_anomaly"}
+    assert set(checks) == {"reconciliation", "orphan_spans", "freshness", "row_count_anomaly", "rejected_input"}
+    assert checks["rejected_input"].passed and checks["rejected_input"].metadata["records_rejected"].value == 0
     assert checks["reconciliation"].passed
     assert not checks["orphan_spans"].passed
     assert checks["orphan_spans"].metadata["orphan_spans"].value == 1

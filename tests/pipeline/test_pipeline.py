@@ -192,7 +192,7 @@ def test_trace_split_across_hours(landing, database_url, schema, root_first):
     assert snapshot(database_url, schema) == before
 
 
-def test_bad_file_fails_the_hour_and_merges_nothing(landing, database_url, schema, fixtures_dir):
+def test_in_fail_mode_a_bad_file_fails_the_hour_and_merges_nothing(landing, database_url, schema, fixtures_dir):
     land_official(landing, fixtures_dir)
     run(HOUR, landing, database_url, schema)
     before = snapshot(database_url, schema)
@@ -203,7 +203,7 @@ def test_bad_file_fails_the_hour_and_merges_nothing(landing, database_url, schem
     land(landing, HOUR, "traces_0003.json", orjson.dumps(bad), minute=20)
 
     with pytest.raises(landing_mod.LandingError) as failure:
-        run(HOUR, landing, database_url, schema)
+        run(HOUR, landing, database_url, schema, on_bad_input="fail")
     assert failure.value.path == "year=2026/month=11/day=01/hour=00/minute=20/traces_0003.json"
     assert "traceId 'xyz' is not 32 hex digits" in str(failure.value)
     assert snapshot(database_url, schema) == before  # the good new file was not half-merged either
@@ -212,7 +212,11 @@ def test_bad_file_fails_the_hour_and_merges_nothing(landing, database_url, schem
 def test_truncated_gzip_names_the_file(landing, database_url, schema):
     land(landing, HOUR, "logs_x.json.gz", gzip.compress(b'{"resourceLogs": []}')[:-6])
     with pytest.raises(landing_mod.LandingError, match=r"minute=00/logs_x\.json\.gz: corrupt compressed data"):
-        run(HOUR, landing, database_url, schema)
+        run(HOUR, landing, database_url, schema, on_bad_input="fail")
+    result = run(HOUR, landing, database_url, schema)  # quarantine: the file is rejected in the ledger
+    assert result.files_rejected == 1
+    [(status, error)] = query(database_url, f'SELECT status, error FROM "{schema}".ingested_files')
+    assert status == "rejected" and error.startswith("corrupt compressed data")
 
 
 def test_chunks_give_the_same_tables_as_one_batch(landing, database_url, schema, tmp_path):
@@ -261,9 +265,14 @@ def test_a_bad_file_decoded_by_a_worker_process_names_the_file(landing, database
     monkeypatch.setattr(hour, "POOL_MIN_BYTES", 0)
     land(landing, HOUR, "logs_x.json", b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "zz"}]}]}]}')
     with pytest.raises(landing_mod.LandingError) as failure:
-        run(HOUR, landing, database_url, schema, decode_workers=1)
+        run(HOUR, landing, database_url, schema, decode_workers=1, on_bad_input="fail")
     assert failure.value.path == "year=2026/month=11/day=01/hour=00/minute=00/logs_x.json"
     assert set(counts(database_url, schema).values()) == {0}
+    # quarantined in a worker process as in this one: the reject reaches the ledger and rejected_records
+    result = run(HOUR, landing, database_url, schema, decode_workers=1)
+    assert result.records_rejected == 1
+    assert query(database_url, f'SELECT record_path FROM "{schema}".rejected_records') == [
+        ("request 1 / resource 0 / scope 0 / log record 0",)]
 
 
 

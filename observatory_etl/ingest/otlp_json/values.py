@@ -280,12 +280,10 @@ def scopes(resource_entry: dict, key: str):
 
 
 # Proto field names in a file mean it was written with protobuf's own names (valid proto3 JSON, which the
-# Collector's unmarshaler reads too); one of these byte strings is enough to look for them.
-SNAKE_CASE_MARKERS = (
-    b'"resource_spans"', b'"resource_metrics"', b'"resource_logs"', b'"scope_spans"', b'"scope_metrics"',
-    b'"scope_logs"', b'"trace_id"', b'"span_id"', b'"start_time_unix_nano"', b'"time_unix_nano"',
-    b'"string_value"', b'"int_value"', b'"data_points"', b'"log_records"', b'"severity_number"',
-)
+# Collector's unmarshaler reads too). Every record of every signal in that form holds one of these (its
+# resource list, its times, its attribute values); each is a fast substring search over the file's bytes.
+# A false positive (an attribute value holding one) only costs the renaming pass, never a wrong value.
+SNAKE_CASE_MARKERS = (b'_unix_nano"', b'resource_', b'_value"')
 
 
 def camelize(value: Any) -> Any:
