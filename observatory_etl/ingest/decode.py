@@ -32,6 +32,7 @@ class DecodedFile(NamedTuple):
         error: why the whole file was rejected (not decompressible, not JSON, another signal, no records);
             ``frames`` is then empty. None when it decoded.
         nul_replaced: string values in which U+0000 was replaced by U+FFFD (PostgreSQL text cannot hold it).
+        bytes_decoded: the file's decompressed size in bytes.
     """
 
     frames: dict[str, pl.DataFrame]
@@ -40,6 +41,7 @@ class DecodedFile(NamedTuple):
     rejects: list[Reject] | tuple = ()
     error: str | None = None
     nul_replaced: int = 0
+    bytes_decoded: int = 0
 
 
 def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str = "quarantine") -> DecodedFile:
@@ -54,6 +56,28 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
             names the file and the reason); OTLP protobuf, which is not supported yet, in either mode.
         ObjectStoreError: the object cannot be fetched (retrying may help).
     """
+    columns = Columns(prices)
+    decoded = decode_into(store, file, columns, on_bad_input)
+    if decoded.error is not None:
+        return decoded
+    started = time.perf_counter()
+    built, nul_replaced = build_frames(columns, decoded.nul_replaced > 0)
+    decoded.seconds["normalize"] = time.perf_counter() - started
+    return decoded._replace(frames=built, nul_replaced=nul_replaced)
+
+
+def decode_into(store, file: LandingFile, columns: Columns, on_bad_input: str = "quarantine") -> DecodedFile:
+    """Read, decompress and decode one landing file, appending its records to ``columns`` (which may already
+    hold other files' records: frames are then built once for many small files, see :func:`build_frames`).
+
+    Returns a :class:`DecodedFile` without frames: ``records``, ``rejects`` (this file's only), ``error``,
+    ``seconds`` (``read``, ``decode``), and ``nul_replaced`` = 1 when the file may hold U+0000 (its bytes
+    hold ``\\u0000``; the count is known once frames are built). On a whole-file error ``columns`` is
+    left as it was.
+
+    Raises:
+        LandingError, ObjectStoreError: as :func:`decode_file`.
+    """
     if file.format == "binpb":
         raise LandingError(file.path, "OTLP protobuf (.binpb) files are not supported yet; use the otlp_json marshaler")
     seconds = {"read": 0.0, "decode": 0.0, "normalize": 0.0}
@@ -66,7 +90,7 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
         return DecodedFile({}, 0, seconds, [], exc.reason)
     seconds["read"] = time.perf_counter() - started
     started = time.perf_counter()
-    columns = Columns(prices)
+    earlier_rejects, columns.rejects = columns.rejects, []
     try:
         with gc_paused():
             if file.signal == "llm_spans":
@@ -77,18 +101,21 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
         if on_bad_input == "fail":
             raise LandingError(file.path, str(exc)) from None
         return DecodedFile({}, 0, seconds, [], str(exc))
-    if columns.rejects and on_bad_input == "fail":
-        first = columns.rejects[0]
-        raise LandingError(file.path, f"{first.record_path}: {first.reason}")
+    finally:
+        rejects, columns.rejects = columns.rejects, earlier_rejects
+    if rejects and on_bad_input == "fail":
+        raise LandingError(file.path, f"{rejects[0].record_path}: {rejects[0].reason}")
     # JSON strings carry U+0000 only escaped (a raw control character is not JSON); LLM-span lines likewise
     may_hold_nul = b"\\u0000" in data
-    del data
     seconds["decode"] = time.perf_counter() - started
-    started = time.perf_counter()
+    return DecodedFile({}, records, seconds, rejects, None, int(may_hold_nul), len(data))
+
+
+def build_frames(columns: Columns, may_hold_nul: bool) -> tuple[dict[str, pl.DataFrame], int]:
+    """The non-empty frames of ``columns`` (:func:`observatory_etl.ingest.frames.frames`) and the number of
+    string values whose U+0000 was replaced (scanned only when ``may_hold_nul``)."""
     built = frames(columns)
     nul_replaced = 0
     if may_hold_nul:
         built, nul_replaced = replace_nul(built)
-    non_empty = {table: frame for table, frame in built.items() if frame.height}
-    seconds["normalize"] = time.perf_counter() - started
-    return DecodedFile(non_empty, records, seconds, columns.rejects, None, nul_replaced)
+    return {table: frame for table, frame in built.items() if frame.height}, nul_replaced

@@ -181,9 +181,11 @@ def load_hour(
                 ledger_rows.append(ledger_row(file, key, decoded, run_id))
                 rejected_rows.extend(reject_rows(file, key, decoded, run_id))
                 chunk.add(decoded.frames, file.path)
-                if chunk.rows >= chunk_rows or chunk.bytes >= chunk_bytes:
+                if chunk.rows + decoder.pending_rows >= chunk_rows or chunk.bytes + decoder.pending_bytes >= chunk_bytes:
+                    _flush(decoder, chunk, result)
                     loader.submit(chunk)
                     chunk = Chunk()
+            _flush(decoder, chunk, result)
             if chunk.rows:
                 loader.submit(chunk)
             loader.wait()
@@ -199,3 +201,12 @@ def load_hour(
            if result.records_rejected or result.files_rejected else "")
     )
     return result
+
+
+def _flush(decoder: Decoder, chunk: Chunk, result: PartitionResult) -> None:
+    """Add the frames of the records the decoder gathered in this process to ``chunk``."""
+    started = time.perf_counter()
+    frames, nul_replaced = decoder.flush()
+    chunk.add(frames)
+    result.nul_replaced += nul_replaced
+    result.seconds["normalize"] += time.perf_counter() - started
