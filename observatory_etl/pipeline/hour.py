@@ -33,7 +33,7 @@ from ..warehouse.load import LoadStats, PartitionLoad
 from ..warehouse.partitions import create_partitions
 from .chunks import Chunk, ChunkLoader
 from .decoder import POOL_MIN_BYTES, Decoder
-from .ledger import ledger_files, ledger_frame, ledger_row, reject_rows, rejects_frame
+from .ledger import ledger_files, ledger_frame, ledger_row, reject_rows, rejects_frame, unchanged
 
 
 @dataclass
@@ -142,7 +142,7 @@ def load_hour(
     try:
         ensure_schema(conn, schema)
         ledger = ledger_files(conn, schema, key)
-        if not force and all(ledger.get(f.path) == (f.size, f.e_tag) for f in files):
+        if not force and unchanged(files, ledger):
             result.skipped = True
             result.wall_seconds = time.perf_counter() - wall
             log(f"{key}: all {len(files)} files unchanged since loaded (ingested_files): skipped")
@@ -159,6 +159,14 @@ def load_hour(
         with PartitionLoad(conn, schema, key) as partition, ChunkLoader(partition, result.seconds, log) as loader, \
                 Decoder(landing_url, prices, workers, on_bad_input) as decoder:
             result.load = partition.stats
+            # Another run of this hour may have loaded it while this one waited for the hour's lock: read the
+            # ledger again under the lock, and skip instead of decoding the whole hour to merge nothing.
+            if not force and unchanged(files, ledger_files(conn, schema, key, commit=False)):
+                partition.abandon()
+                result.skipped = True
+                result.wall_seconds = time.perf_counter() - wall
+                log(f"{key}: loaded by another run while this one waited for the hour's lock: skipped")
+                return result
             ledger_rows: list[dict] = []
             rejected_rows: list[dict] = []
             chunk = Chunk()

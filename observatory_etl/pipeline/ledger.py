@@ -17,14 +17,25 @@ from ..tables import INGESTED_FILES, REJECTED_RECORDS
 from ..warehouse import sql_files
 
 
-def ledger_files(conn: adbc.Connection, schema: str, partition_key: str) -> dict[str, tuple[int, str | None]]:
-    """The ``ingested_files`` rows of one landing hour: ``{object_key: (size, etag)}``."""
+def ledger_files(
+    conn: adbc.Connection, schema: str, partition_key: str, *, commit: bool = True
+) -> dict[str, tuple[int, str | None]]:
+    """The ``ingested_files`` rows of one landing hour: ``{object_key: (size, etag)}``.
+
+    ``commit=False`` reads inside the caller's open transaction (e.g. after it took the hour's lock).
+    """
     with conn.cursor() as cur:
         cur.execute(f'SET search_path TO "{schema}", public')
         cur.execute(sql_files.statement("ledger_files"), (partition_key,))
         rows = cur.fetchall()
-    conn.commit()
+    if commit:
+        conn.commit()
     return {key: (size, etag) for key, size, etag in rows}
+
+
+def unchanged(files: list[LandingFile], ledger: dict[str, tuple[int, str | None]]) -> bool:
+    """Whether every listed file is in the ledger with the same size and ETag (the hour is already loaded)."""
+    return all(ledger.get(f.path) == (f.size, f.e_tag) for f in files)
 
 
 

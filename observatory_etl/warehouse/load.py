@@ -75,6 +75,12 @@ class PartitionLoad:
         self.key = key
         self.stats = LoadStats()
         self._cur = None
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        """Leave the block without writing anything: the transaction is rolled back (nothing was merged yet,
+        e.g. another run loaded the hour while this one waited for its lock)."""
+        self._abandoned = True
 
     def __enter__(self) -> "PartitionLoad":
         self._cur = self.conn.cursor()
@@ -143,7 +149,7 @@ class PartitionLoad:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            if exc_type is not None:
+            if exc_type is not None or self._abandoned:
                 self.conn.rollback()
                 return
             started = time.perf_counter()

@@ -317,3 +317,52 @@ def test_file_ledger_skip_and_late_files(landing, database_url, schema, fixtures
     assert query(database_url, f'SELECT run_id, count(*) FROM "{schema}".ingested_files GROUP BY 1 ORDER BY 1') == [
         ("run-1", 3), ("run-3", 1),
     ]
+
+
+def test_a_run_that_waited_for_the_hours_lock_skips_the_hour_another_run_loaded(landing, database_url, schema, monkeypatch):
+    """Two runs of one hour at once: the second waits for the hour's advisory lock, then reads the ledger
+    again under it and skips, instead of decoding the whole hour again to merge nothing."""
+    import threading
+    import time
+
+    synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=20, seed=4)
+    real_connect, holding, started = hour.connect, threading.local(), threading.Event()
+
+    class HeldCommit:
+        def __init__(self, conn):
+            self._conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+        def commit(self):
+            import inspect
+
+            if inspect.stack()[1].function == "__exit__":  # PartitionLoad's commit: hold it
+                started.set()
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline and not query(
+                    database_url, "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                ):
+                    time.sleep(0.05)
+            return self._conn.commit()
+
+    def held_connect(url):
+        conn = real_connect(url)
+        return HeldCommit(conn) if getattr(holding, "on", False) else conn
+
+    monkeypatch.setattr(hour, "connect", held_connect)
+    results = {}
+
+    def first():
+        holding.on = True
+        results["first"] = run(HOUR, landing, database_url, schema)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert started.wait(60)
+    results["second"] = run(HOUR, landing, database_url, schema)
+    thread.join(60)
+    assert not results["first"].skipped and sum(results["first"].records.values()) > 0
+    assert results["second"].skipped and sum(results["second"].records.values()) == 0
+    assert counts(database_url, schema)["trace_spans"] == results["first"].load.merged["trace_spans"] > 0
