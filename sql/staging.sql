@@ -45,8 +45,11 @@ CREATE TEMP TABLE stage_logs (
     resource_attributes text
 ) ON COMMIT DROP;
 
--- Every trace_id a load has staged; the traces rollup recomputes exactly these.
-CREATE TEMP TABLE touched_traces (trace_id uuid PRIMARY KEY) ON COMMIT DROP;
+-- Every trace_id a load has staged, with the first and last start time of its staged spans; the traces
+-- rollup recomputes exactly these, reading only the days their spans can be in.
+CREATE TEMP TABLE touched_traces (
+    trace_id uuid PRIMARY KEY, first_start timestamptz, last_start timestamptz
+) ON COMMIT DROP;
 
 -- Recomputed LLM costs (the recompute_costs job), applied by costs/update.sql.
 CREATE TEMP TABLE stage_costs (

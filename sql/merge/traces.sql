@@ -1,5 +1,10 @@
 -- Recompute the traces row of every touched trace from all of its spans (whatever hour they came in).
 -- Rows whose values are unchanged are not written, so a rerun changes nothing.
+-- The spans are read only from the days they can be in: between the earliest of the staged spans' and the
+-- existing traces row's start, and the latest of the staged spans' start and the row's end (every span
+-- loaded before was rolled up into that row when it committed). With that range on the partition column,
+-- the parameterized scan of trace_spans prunes its day partitions at run time, so the rollup's cost does
+-- not grow with the days retained.
 INSERT INTO traces (
     trace_id, service_name, root_span_name, start_time, end_time, duration_ns, span_count, error_count,
     llm_call_count, input_tokens, output_tokens, total_tokens, total_cost_usd, session_id, user_id
@@ -21,7 +26,10 @@ SELECT s.trace_id,
        (array_agg(s.session_id ORDER BY s.start_time, s.span_id) FILTER (WHERE s.session_id IS NOT NULL))[1],
        (array_agg(s.user_id ORDER BY s.start_time, s.span_id) FILTER (WHERE s.user_id IS NOT NULL))[1]
 FROM touched_traces t
-JOIN trace_spans s USING (trace_id)
+LEFT JOIN traces r ON r.trace_id = t.trace_id
+JOIN trace_spans s ON s.trace_id = t.trace_id
+    AND s.start_time >= least(t.first_start, r.start_time)
+    AND s.start_time <= greatest(t.last_start, r.end_time, r.start_time)
 GROUP BY s.trace_id
 ON CONFLICT (trace_id) DO UPDATE SET
     service_name = EXCLUDED.service_name,
