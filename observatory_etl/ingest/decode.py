@@ -13,7 +13,7 @@ from typing import NamedTuple
 import polars as pl
 
 from ..llm.prices import PriceTable
-from . import llm_spans, otlp_json
+from . import llm_spans, otlp_json, otlp_proto
 from .columns import Columns, DecodeError, Reject
 from .frames import frames, replace_nul
 from .gc_pause import gc_paused
@@ -53,7 +53,7 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
 
     Raises:
         LandingError: ``on_bad_input="fail"`` and the file or one of its records is not valid (the message
-            names the file and the reason); OTLP protobuf, which is not supported yet, in either mode.
+            names the file and the reason).
         ObjectStoreError: the object cannot be fetched (retrying may help).
     """
     columns = Columns(prices)
@@ -72,14 +72,12 @@ def decode_into(store, file: LandingFile, columns: Columns, on_bad_input: str = 
 
     Returns a :class:`DecodedFile` without frames: ``records``, ``rejects`` (this file's only), ``error``,
     ``seconds`` (``read``, ``decode``), and ``nul_replaced`` = 1 when the file may hold U+0000 (its bytes
-    hold ``\\u0000``; the count is known once frames are built). On a whole-file error ``columns`` is
-    left as it was.
+    hold ``\\u0000``, or it is OTLP protobuf; the count is known once frames are built). On a whole-file
+    error ``columns`` is left as it was.
 
     Raises:
         LandingError, ObjectStoreError: as :func:`decode_file`.
     """
-    if file.format == "binpb":
-        raise LandingError(file.path, "OTLP protobuf (.binpb) files are not supported yet; use the otlp_json marshaler")
     seconds = {"read": 0.0, "decode": 0.0, "normalize": 0.0}
     started = time.perf_counter()
     try:
@@ -93,7 +91,9 @@ def decode_into(store, file: LandingFile, columns: Columns, on_bad_input: str = 
     earlier_rejects, columns.rejects = columns.rejects, []
     try:
         with gc_paused():
-            if file.signal == "llm_spans":
+            if file.format == "binpb":  # OTLP protobuf (otlp_proto marshaler, fileexporter format: proto)
+                records = otlp_proto.decode(file.signal, data, columns)
+            elif file.signal == "llm_spans":
                 records = llm_spans.decode(data, columns)
             else:
                 records = otlp_json.decode(file.signal, data, columns)
@@ -105,8 +105,9 @@ def decode_into(store, file: LandingFile, columns: Columns, on_bad_input: str = 
         rejects, columns.rejects = columns.rejects, earlier_rejects
     if rejects and on_bad_input == "fail":
         raise LandingError(file.path, f"{rejects[0].record_path}: {rejects[0].reason}")
-    # JSON strings carry U+0000 only escaped (a raw control character is not JSON); LLM-span lines likewise
-    may_hold_nul = b"\\u0000" in data
+    # JSON strings carry U+0000 only escaped (a raw control character is not JSON); LLM-span lines likewise.
+    # Protobuf strings carry it as a raw 0 byte, which every binary message holds: always check those.
+    may_hold_nul = file.format == "binpb" or b"\\u0000" in data
     seconds["decode"] = time.perf_counter() - started
     return DecodedFile({}, records, seconds, rejects, None, int(may_hold_nul), len(data))
 

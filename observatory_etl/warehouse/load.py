@@ -156,10 +156,16 @@ class PartitionLoad:
             # Rollups of concurrent loads (two hours holding spans of one trace) are serialized up to
             # commit: the later one then reads the earlier one's committed spans, so no span is left out.
             self._cur.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK})")
-            for table in ("traces", "sessions"):  # sessions roll up from the traces just recomputed
-                with _stage("rollup", table):
-                    self._cur.execute(sql_files.statement(f"merge/{table}"))
-                    self.stats.merged[table] += max(self._cur.rowcount, 0)
+            with _stage("rollup", "traces"):
+                self._cur.execute(sql_files.statement("merge/touched_range"))
+                [(first, last)] = self._cur.fetchall()
+            if first is not None:  # some trace was touched
+                with _stage("rollup", "traces"):
+                    self._cur.execute(sql_files.statement("merge/traces"), (first, last))
+                    self.stats.merged["traces"] += self._cur.fetchall()[0][0]
+                with _stage("rollup", "sessions"):  # from the traces just recomputed
+                    self._cur.execute(sql_files.statement("merge/sessions"))
+                    self.stats.merged["sessions"] += max(self._cur.rowcount, 0)
             with _stage("merge", "rejected_records"):
                 for statement in sql_files.statements("merge/rejected_records"):
                     self._cur.execute(statement)

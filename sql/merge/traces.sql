@@ -2,9 +2,12 @@
 -- Rows whose values are unchanged are not written, so a rerun changes nothing.
 -- The spans are read only from the days they can be in: between the earliest of the staged spans' and the
 -- existing traces row's start, and the latest of the staged spans' start and the row's end (every span
--- loaded before was rolled up into that row when it committed). With that range on the partition column,
--- the parameterized scan of trace_spans prunes its day partitions at run time, so the rollup's cost does
--- not grow with the days retained.
+-- loaded before was rolled up into that row when it committed). $1 and $2 are that range over all touched
+-- traces (merge/touched_range.sql): as constants on the partition column they prune trace_spans' day
+-- partitions when the statement is planned, so the rollup's cost does not grow with the days retained.
+-- Parameters make ADBC run it as a prepared statement, which reports no row count: the statement counts
+-- the rows it wrote itself.
+WITH merged AS (
 INSERT INTO traces (
     trace_id, service_name, root_span_name, start_time, end_time, duration_ns, span_count, error_count,
     llm_call_count, input_tokens, output_tokens, total_tokens, total_cost_usd, session_id, user_id
@@ -30,6 +33,7 @@ LEFT JOIN traces r ON r.trace_id = t.trace_id
 JOIN trace_spans s ON s.trace_id = t.trace_id
     AND s.start_time >= least(t.first_start, r.start_time)
     AND s.start_time <= greatest(t.last_start, r.end_time, r.start_time)
+    AND s.start_time BETWEEN $1 AND $2
 GROUP BY s.trace_id
 ON CONFLICT (trace_id) DO UPDATE SET
     service_name = EXCLUDED.service_name,
@@ -54,3 +58,6 @@ WHERE (traces.service_name, traces.root_span_name, traces.start_time, traces.end
        EXCLUDED.duration_ns, EXCLUDED.span_count, EXCLUDED.error_count, EXCLUDED.llm_call_count,
        EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.total_tokens, EXCLUDED.total_cost_usd,
        EXCLUDED.session_id, EXCLUDED.user_id)
+RETURNING 1
+)
+SELECT count(*) FROM merged
