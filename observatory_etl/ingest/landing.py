@@ -17,14 +17,19 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 import obstore
 import zstandard
+
+from .. import config
 
 SIGNALS = ("traces", "metrics", "logs", "llm_spans")
 
@@ -173,3 +178,76 @@ def iter_hour(store, hour: datetime) -> Iterator[tuple[LandingFile, bytes]]:
     """Yield ``(file, decompressed bytes)`` for every telemetry file of one landing hour, in key order."""
     for file in list_hour(store, hour):
         yield file, read_file(store, file)
+
+
+def read_concurrency_for(store) -> int:
+    """How many objects :func:`read_files` fetches at once from ``store`` by default:
+    :func:`observatory_etl.config.read_concurrency` (OBSERVATORY_READ_CONCURRENCY; 16 for an object store,
+    4 for a local path, which has no latency to hide)."""
+    return config.read_concurrency(local=isinstance(store, obstore.store.LocalStore))
+
+
+def _read_or_error(store, file: LandingFile) -> bytes | ObjectStoreError | LandingError:
+    """:func:`read_file`, with its two expected failures returned instead of raised."""
+    try:
+        return read_file(store, file)
+    except (ObjectStoreError, LandingError) as exc:
+        return exc
+
+
+def read_files(
+    store, files: Iterable[LandingFile], concurrency: int | None = None
+) -> Iterator[tuple[LandingFile, bytes | ObjectStoreError | LandingError]]:
+    """Fetch and decompress many landing files at once; yield ``(file, result)`` in the order of ``files``.
+
+    With :func:`list_hour`'s list that is key order, the order :func:`iter_hour` reads in. Up to
+    ``concurrency`` objects are fetched (``obstore.get``) and decompressed at the same time on a pool of
+    threads (both release the GIL), which hides an object store's per-request latency.
+
+    Memory is bounded: at most ``concurrency`` files are fetched or held fetched-but-not-yet-yielded at
+    any moment (a sliding window: one more is started only when the oldest is yielded), plus the one the
+    caller is holding; a slow consumer therefore stops the fetching instead of letting results pile up.
+    Closing the generator early cancels what has not started; fetches already running finish in the
+    background and are dropped.
+
+    Args:
+        store: an obstore store (:func:`open_store`).
+        files: the files to read, e.g. ``list_hour(store, hour)``; consumed lazily.
+        concurrency: objects in flight, at least 1 (1 reads one after the other in this thread); default
+            :func:`read_concurrency_for` (OBSERVATORY_READ_CONCURRENCY: 16 for an object store, 4 for a
+            local path).
+
+    Yields:
+        ``(file, result)`` for every file, in order: ``result`` is the decompressed bytes, or the
+        :class:`ObjectStoreError` (the object could not be fetched: missing, network, throttling;
+        retrying may help) or :class:`LandingError` (corrupt gzip/zstd; retrying will not help) for that
+        file alone — one failed object never hides the others. Both name the file.
+
+    Raises:
+        ValueError: ``concurrency`` is less than 1 (or OBSERVATORY_READ_CONCURRENCY is invalid).
+    """
+    if concurrency is None:
+        concurrency = read_concurrency_for(store)
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    pending = iter(files)
+    if concurrency == 1:
+        for file in pending:
+            yield file, _read_or_error(store, file)
+        return
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="observatory-read")
+    window: deque[tuple[LandingFile, Future]] = deque()
+    try:
+        for file in islice(pending, concurrency):
+            window.append((file, pool.submit(_read_or_error, store, file)))
+        while window:
+            file, future = window.popleft()
+            result = future.result()  # anything but the two expected errors is a bug: raised here
+            following = next(pending, None)
+            if following is not None:
+                window.append((following, pool.submit(_read_or_error, store, following)))
+            yield file, result
+    finally:
+        for _, future in window:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -17,7 +17,7 @@ import orjson
 from ..llm.mapping import resolve_cost
 from ..tables import LLM_COLUMNS
 from .columns import RECORD_ERRORS, Columns, DecodeError
-from .otlp_json.values import span_id_int, trace_id_bytes
+from .otlp_json.values import INT64_MAX, span_id_int, trace_id_bytes
 
 SCOPE_NAME = "llm_spans"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -29,9 +29,10 @@ def time_ns(value: Any, field: str) -> int:
     """An RFC 3339 string with an offset (``2026-11-01T00:12:03.123456Z``) or integer ns → ns since the epoch.
 
     Raises:
-        DecodeError: neither form, or a string without a UTC offset.
+        DecodeError: neither form, a string without a UTC offset, or a time outside 1677 .. 2262 (the signed
+            64-bit ns the frames hold).
     """
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= INT64_MAX:
         return value
     if isinstance(value, str):
         try:
@@ -39,7 +40,9 @@ def time_ns(value: Any, field: str) -> int:
         except ValueError:
             moment = None
         if moment is not None and moment.tzinfo is not None:
-            return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+            ns = (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+            if -INT64_MAX <= ns <= INT64_MAX:
+                return ns
     raise DecodeError(f"{field} {value!r:.80} is not an RFC 3339 time with an offset or non-negative integer nanoseconds")
 
 
@@ -55,8 +58,8 @@ def _object(line: dict, key: str) -> dict:
 def _count(value: Any, field: str) -> int | None:
     if value is None:
         return None
-    if type(value) is not int or value < 0:
-        raise DecodeError(f"{field} must be a non-negative integer, got {value!r:.80}")
+    if type(value) is not int or not 0 <= value <= INT64_MAX:
+        raise DecodeError(f"{field} must be a non-negative 64-bit integer, got {value!r:.80}")
     return value
 
 
@@ -135,6 +138,8 @@ def _decode_span(line: dict, columns: Columns) -> int:
     total_tokens = _count(usage.get("total_tokens"), "usage.total_tokens")
     if total_tokens is None and (input_tokens is not None or output_tokens is not None):
         total_tokens = (input_tokens or 0) + (output_tokens or 0)
+        if total_tokens > INT64_MAX:  # each part fits a bigint, their sum does not: leave the total unknown
+            total_tokens = None
     cache_read = _count(usage.get("cache_read_tokens"), "usage.cache_read_tokens")
     cache_creation = _count(usage.get("cache_creation_tokens"), "usage.cache_creation_tokens")
     costs = resolve_cost(

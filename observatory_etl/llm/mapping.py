@@ -116,12 +116,15 @@ def _text(value: Any) -> str | None:
 
 
 def _count(value: Any) -> int | None:
+    """A token count from an int, a float or a numeric string; None for anything else, and for counts beyond
+    the bigint range (a malformed value must not reject the span it is on)."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        count = int(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: float infinity
         return None
+    return count if -(1 << 63) <= count < (1 << 63) else None
 
 
 def _number(value: Any) -> float | None:
@@ -224,7 +227,7 @@ def llm_columns(
     output_tokens = _count(get("output_tokens"))
     total_tokens = _count(get("total_tokens"))
     if total_tokens is None and (input_tokens is not None or output_tokens is not None):
-        total_tokens = (input_tokens or 0) + (output_tokens or 0)
+        total_tokens = _count((input_tokens or 0) + (output_tokens or 0))  # None if the sum leaves bigint
     cache_read = _count(get("cache_read"))
     cache_creation = _count(get("cache_creation"))
     reasoning = _count(get("reasoning"))
@@ -244,13 +247,13 @@ def llm_columns(
 
     indexed = _indexed(a)
     finish = get("finish")
-    if isinstance(finish, str):
-        finish = [finish]
+    if finish is not None and not isinstance(finish, list):
+        finish = [finish]  # a single reason (any attribute type: a span with odd values is still a span)
     if not finish:
         completions = indexed.get("openllmetry_output", ())
         finish = [str(c["finish_reason"]) for c in completions if c.get("finish_reason")] or None
     else:
-        finish = [str(f) for f in finish]
+        finish = [f if isinstance(f, str) else orjson.dumps(f).decode() for f in finish if f is not None] or None
 
     session_id = _text(get("session_id"))
     user_id = _text(get("user_id"))

@@ -16,8 +16,10 @@ from .values import (
     attributes_json,
     enum_value,
     read_resource,
+    record_list,
     scopes,
     span_id_int,
+    text,
     time_ns,
     to_int,
     trace_id_bytes,
@@ -43,7 +45,12 @@ def decode_logs(resource_logs: list, columns: Columns, where: str) -> int:
             continue
         for s, (scope_entry, scope_name, scope_version, scope_json) in enumerate(scope_entries):
             scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
-            for index, record in enumerate(scope_entry.get("logRecords") or ()):
+            try:
+                records = record_list(scope_entry, "logRecords", "")
+            except DecodeError as exc:
+                columns.reject(f"{where} / resource {r} / scope {s}", exc, scope_entry)
+                continue
+            for index, record in enumerate(records):
                 try:
                     row = _log(record, scope_part, service, scope_name, scope_version, scope_json, resource_json)
                 except RECORD_ERRORS as exc:
@@ -69,9 +76,9 @@ def _log(record: dict, scope_part: str, service, scope_name, scope_version, scop
     span_id = span_id_int(record.get("spanId"), required=False)
     flags = to_int(record.get("flags") or 0)
     severity_number = enum_value(record.get("severityNumber"), SEVERITY_NUMBERS, "severityNumber")
-    severity_text = record.get("severityText") or None
+    severity_text = text(record.get("severityText"), "severityText")
     body = orjson.dumps(any_value(record.get("body"))).decode()
-    event_name = record.get("eventName") or None
+    event_name = text(record.get("eventName"), "eventName")
     attrs = attributes_json(record.get("attributes"))
     # log_id = record_key(time, observed time, trace id, span id, flags, severity number, severity text, body,
     # event name, scope name, scope version, attributes, resource attributes), inlined.

@@ -17,7 +17,9 @@ from .values import (
     opt_float,
     read_resource,
     record_key,
+    record_list,
     scopes,
+    text,
     time_ns,
     to_float,
     to_int,
@@ -39,7 +41,7 @@ def _exemplars(exemplars: list | None) -> str | None:
     for exemplar in exemplars:
         value = exemplar.get("asDouble", exemplar.get("asInt"))
         trace_id = trace_id_bytes(exemplar.get("traceId"), required=False)
-        span_id = exemplar.get("spanId")
+        span_id = text(exemplar.get("spanId"), "exemplar spanId")
         out.append(
             {
                 "time_unix_nano": to_int(exemplar.get("timeUnixNano") or 0),
@@ -73,15 +75,21 @@ def decode_metrics(resource_metrics: list, columns: Columns, where: str) -> int:
             columns.reject(f"{where} / resource {r}", exc, resource_entry)
             continue
         for s, (scope_entry, scope_name, scope_version, scope_json) in enumerate(scope_entries):
-            for m, metric in enumerate(scope_entry.get("metrics") or ()):
+            try:
+                scope_metrics = record_list(scope_entry, "metrics", "")
+            except DecodeError as exc:
+                columns.reject(f"{where} / resource {r} / scope {s}", exc, scope_entry)
+                continue
+            for m, metric in enumerate(scope_metrics):
                 path = f"{where} / resource {r} / scope {s} / metric {m}"
                 try:
-                    name = metric.get("name") or ""
+                    name = text(metric.get("name"), "metric name") or ""
                     kind = next((k for k in _METRIC_TYPES if k in metric), None)
                     if kind is None:
                         raise DecodeError(f"metric {name!r}: no data (gauge, sum, histogram, exponentialHistogram or summary)")
                     metric_type = _METRIC_TYPES[kind]
-                    unit = metric.get("unit") or None
+                    unit = text(metric.get("unit"), "unit")
+                    description = text(metric.get("description"), "description")
                     metric_id = record_key(resource_json, scope_name, scope_version, name, metric_type, unit)
                     data = metric[kind] or {}
                     temporality = data.get("aggregationTemporality")
@@ -95,7 +103,7 @@ def decode_metrics(resource_metrics: list, columns: Columns, where: str) -> int:
                     columns.reject(path, exc, metric)
                     continue
                 for values, value in zip(metric_lists, (
-                    metric_id, name, service, metric_type, unit, metric.get("description") or None, scope_name,
+                    metric_id, name, service, metric_type, unit, description, scope_name,
                     scope_version, scope_json, resource_json,
                 )):
                     values.append(value)

@@ -19,8 +19,10 @@ from .values import (
     attributes_json,
     enum_value,
     read_resource,
+    record_list,
     scopes,
     span_id_int,
+    text,
     time_ns,
     trace_id_bytes,
 )
@@ -49,7 +51,12 @@ def decode_traces(resource_spans: list, columns: Columns, where: str) -> int:
             columns.reject(f"{where} / resource {r}", exc, resource_entry)
             continue
         for s, (scope_entry, scope_name, scope_version, scope_json) in enumerate(scope_entries):
-            for index, span in enumerate(scope_entry.get("spans") or ()):
+            try:
+                scope_spans = record_list(scope_entry, "spans", "")
+            except DecodeError as exc:
+                columns.reject(f"{where} / resource {r} / scope {s}", exc, scope_entry)
+                continue
+            for index, span in enumerate(scope_spans):
                 try:
                     span_row, event_rows, link_rows = _span(span, service, scope_name, scope_version, scope_json,
                                                             resource_json, resource, prices)
@@ -86,7 +93,7 @@ def _span(span: dict, service, scope_name, scope_version, scope_json, resource_j
     span_events = []
     for event_index, event in enumerate(span.get("events") or ()):
         event_time = time_ns(event.get("timeUnixNano"), f"event {event_index} timeUnixNano")
-        event_name = event.get("name") or ""
+        event_name = text(event.get("name"), f"event {event_index} name") or ""
         event_attrs = attributes_dict(event.get("attributes"))
         event_rows.append((trace_id, span_id, event_index, event_time, event_name,
                            orjson.dumps(event_attrs).decode() if event_attrs else "{}"))
@@ -97,15 +104,16 @@ def _span(span: dict, service, scope_name, scope_version, scope_json, resource_j
             trace_id, span_id, link_index,
             trace_id_bytes(link.get("traceId"), required=False, field=f"link {link_index} traceId"),
             span_id_int(link.get("spanId"), required=False, field=f"link {link_index} spanId"),
-            link.get("traceState") or None,
+            text(link.get("traceState"), f"link {link_index} traceState"),
             attributes_json(link.get("attributes")),
         ))
     llm = llm_columns(attrs, resource, span_events, start_ns, end_ns, prices)
     row = (
         trace_id, span_id, span_id_int(span.get("parentSpanId"), required=False, field="parentSpanId"),
-        span.get("traceState") or None, span.get("name") or "", enum_value(span.get("kind"), SPAN_KINDS, "kind"),
+        text(span.get("traceState"), "traceState"), text(span.get("name"), "name") or "",
+        enum_value(span.get("kind"), SPAN_KINDS, "kind"),
         service, scope_name, scope_version, start_ns, end_ns,
-        enum_value(status.get("code"), STATUS_CODES, "status code"), status.get("message") or None,
+        enum_value(status.get("code"), STATUS_CODES, "status code"), text(status.get("message"), "status message"),
         orjson.dumps(attrs).decode() if attrs else "{}", resource_json, scope_json, *llm,
     )
     return row, event_rows, link_rows

@@ -110,6 +110,19 @@ def int64(value: Any, field: str = "intValue") -> int:
     return number
 
 
+def text(value: Any, field: str) -> str | None:
+    """A ``string`` field: its text, None when missing or empty.
+
+    Raises:
+        DecodeError: the JSON value is not a string.
+    """
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise DecodeError(f"{field} must be a string, got {value!r:.80}")
+    return value
+
+
 def fixed64(value: Any, field: str) -> int:
     """A ``fixed64`` (unsigned) value such as a time in ns since the Unix epoch or a count; 0 when missing.
 
@@ -154,14 +167,19 @@ def enum_value(value: Any, names: dict[str, int], field: str) -> int:
     """
     if not value:
         return 0
+    number = None
     if type(value) is int:
-        return value
-    if type(value) is str:
+        number = value
+    elif type(value) is str:
         if value in names:
             return names[value]
         if value.isdigit():  # a number in a string: more lenient than the Collector, as this decoder always was
-            return int(value)
-    raise DecodeError(f"{field} {value!r:.80} is not a known enum value")
+            number = int(value)
+    if number is None:
+        raise DecodeError(f"{field} {value!r:.80} is not a known enum value")
+    if not -(1 << 15) <= number < (1 << 15):  # stored as smallint; OTLP's enums use 0-24
+        raise DecodeError(f"{field} {number} is outside the stored smallint range")
+    return number
 
 
 def _names(prefix: str, *names: str) -> dict[str, int]:
@@ -273,8 +291,8 @@ def scopes(resource_entry: dict, key: str):
         scope = scope_entry.get("scope") or {}
         yield (
             scope_entry,
-            scope.get("name") or None,
-            scope.get("version") or None,
+            text(scope.get("name"), "scope name"),
+            text(scope.get("version"), "scope version"),
             attributes_json(scope.get("attributes")),
         )
 
@@ -295,6 +313,20 @@ def camelize(value: Any) -> Any:
         return {(_camel(k) if "_" in k else k): camelize(v) for k, v in value.items()}
     if type(value) is list:
         return [camelize(v) for v in value]
+    return value
+
+
+def record_list(entry: dict, key: str, where: str) -> list:
+    """``entry[key]`` (a list of records such as ``spans`` or ``logRecords``), or [] when missing.
+
+    Raises:
+        DecodeError: it is not a list (the whole ``entry`` is then rejected: its records cannot be told apart).
+    """
+    value = entry.get(key)
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise DecodeError(f"{where}{key} must be a list, got {type(value).__name__}")
     return value
 
 
