@@ -99,6 +99,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["OBSERVATORY_LANDING_URL"] = landing_url
     args.start, args.end = _last_hours(args.hours)
     _synth(args, landing_url)
+    _db_init()
 
     import dagster as dg
 
@@ -206,7 +207,9 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     home = _ensure_dagster_home()
-    embedded.database_url()  # start the embedded server now, so the first page load does not wait for it
+    # Start the embedded server and create Dagster's storage and the warehouse schema now, once, before the
+    # webserver, daemon and code server open the instance together (and the first page load waits for it).
+    _db_init()
     dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
     command = [dagster, "dev", "-h", args.host, "-p", str(args.port)]
     workspace = Path("workspace.yaml")
@@ -216,7 +219,29 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _db_init(verbose: bool = False) -> None:
+    """Start the embedded server (unless OBSERVATORY_DATABASE_URL is set), create Dagster's storage (the
+    instance of $DAGSTER_HOME, under its advisory lock: observatory_etl.defs.instance) and the warehouse
+    schema with its tables; idempotent, and safe while other processes do the same."""
+    import dagster as dg
+
+    from .defs.resources import WarehouseResource
+
+    url = embedded.database_url()
+    with dg.DagsterInstance.get():
+        pass
+    warehouse = WarehouseResource(database_url=config.database_url(), schema_name=config.schema_name())
+    with warehouse.connect():
+        pass
+    if verbose:
+        print(f"Dagster storage (DAGSTER_HOME={config.dagster_home()}) and warehouse schema {warehouse.schema()} ready in {url}")
+
+
 def cmd_db(args: argparse.Namespace) -> int:
+    if args.action == "init":
+        _ensure_dagster_home()
+        _db_init(verbose=True)
+        return 0
     config.dagster_home()
     if args.action == "url":
         print(embedded.database_url())
@@ -304,8 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only list the hours")
     p.set_defaults(func=cmd_reprocess)
 
-    p = commands.add_parser("db", help="the warehouse database: print its URL or stop the embedded server")
-    p.add_argument("action", choices=("url", "stop"), help="url: print the connection URL (starts the embedded server); stop: stop it")
+    p = commands.add_parser(
+        "db",
+        help="the warehouse database: create Dagster's storage and the schema, print its URL, or stop the embedded server",
+    )
+    p.add_argument(
+        "action", choices=("init", "url", "stop"),
+        help="init: start the embedded server (unless OBSERVATORY_DATABASE_URL is set) and create Dagster's storage "
+        "and the warehouse schema, once, before the first runs (idempotent); url: print the connection URL (starts "
+        "the embedded server); stop: stop it",
+    )
     p.set_defaults(func=cmd_db)
 
     p = commands.add_parser(

@@ -23,6 +23,13 @@ OBSERVATORY_ON_BAD_INPUT           ``quarantine``: bad records and files go to r
                                    and the ledger, the hour's good records load; ``fail``: the
                                    hour fails on the first bad file (strict CI)
 OBSERVATORY_PRICES_CSV             a price CSV whose rows win over the genai-prices library      none
+OBSERVATORY_READ_CONCURRENCY       landing objects fetched and decompressed at once              ``16`` (``4`` for a
+                                   (``ingest.landing.read_files``)                               local path)
+OBSERVATORY_LAKE_URL               the lake (Apache Iceberg) warehouse location: a path,         none (no lake)
+                                   ``file://``, ``s3://``, ``gs://``, ``az://``; unset: no lake
+OBSERVATORY_LAKE_CATALOG           a pyiceberg catalog to load by name (``.pyiceberg.yaml``,     SqlCatalog in the
+                                   ``PYICEBERG_CATALOG__<NAME>__*``)                             warehouse's PostgreSQL
+OBSERVATORY_LAKE_SNAPSHOT_DAYS     days of lake snapshots ``lake_maintenance`` keeps             ``7``
 DAGSTER_HOME                       Dagster instance folder                                       ``./dagster_home``
 =================================  ============================================================  ======================
 
@@ -217,3 +224,52 @@ def dagster_home() -> Path:
 def embedded_data_dir() -> Path:
     """Where the embedded PostgreSQL server keeps its data: ``$DAGSTER_HOME/postgres``."""
     return dagster_home() / "postgres"
+
+
+DEFAULT_LAKE_SNAPSHOT_DAYS = 7
+
+
+def lake_url() -> str | None:
+    """The lake's warehouse location from OBSERVATORY_LAKE_URL (a path, ``file://``, ``s3://``, ``gs://``,
+    ``az://``), or None when unset: the lake is off (``lake_tables`` and ``lake_maintenance`` are not defined)."""
+    return (os.environ.get("OBSERVATORY_LAKE_URL") or "").strip() or None
+
+
+def lake_catalog() -> str | None:
+    """The pyiceberg catalog the lake uses, by name, from OBSERVATORY_LAKE_CATALOG (configured in
+    ``.pyiceberg.yaml`` or ``PYICEBERG_CATALOG__<NAME>__*`` variables); None when unset: a SqlCatalog in the
+    warehouse's PostgreSQL, schema ``<OBSERVATORY_SCHEMA>_lake``.
+
+    Raises:
+        ValueError: the name is not a plain catalog name (letters, digits, ``_``, ``-``).
+    """
+    raw = (os.environ.get("OBSERVATORY_LAKE_CATALOG") or "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", raw):
+        raise ValueError(f"OBSERVATORY_LAKE_CATALOG must be a catalog name (letters, digits, _ and -), got {raw!r}")
+    return raw
+
+
+def lake_snapshot_days() -> int:
+    """Days of lake snapshots the ``lake_maintenance`` job keeps (older ones expire, with the files only they
+    use), from OBSERVATORY_LAKE_SNAPSHOT_DAYS (default 7).
+
+    Raises:
+        ValueError: not a positive integer.
+    """
+    return _integer("OBSERVATORY_LAKE_SNAPSHOT_DAYS", DEFAULT_LAKE_SNAPSHOT_DAYS, minimum=1)
+
+
+def read_concurrency(local: bool = False) -> int:
+    """Landing objects fetched and decompressed at once by :func:`observatory_etl.ingest.landing.read_files`,
+    from OBSERVATORY_READ_CONCURRENCY; 1 reads one object after the other.
+
+    Unset, it is 16 for an object store (each request waits for the network; 16 hides that latency while
+    holding at most 16 objects in memory) and 4 for a local path (``local``), where only the decompression
+    runs in parallel. When set, the value applies to both.
+
+    Raises:
+        ValueError: not a positive integer.
+    """
+    return _integer("OBSERVATORY_READ_CONCURRENCY", 4 if local else 16, minimum=1)

@@ -14,14 +14,22 @@ from .defs.jobs import (
     recompute_costs,
     retention_schedule,
 )
+from .defs.lake import lake_definitions
 from .defs.resources import default_resources
 from .defs.sensors import landing_sensor
 
-defs = dg.Definitions(
-    assets=[telemetry_tables],
-    asset_checks=CHECKS,
-    jobs=[load_telemetry_job, recompute_costs, drop_expired_partitions],
-    schedules=[load_telemetry_schedule, retention_schedule],
-    sensors=[landing_sensor],
-    resources=default_resources(),
+defs = dg.Definitions.merge(
+    dg.Definitions(
+        assets=[telemetry_tables],
+        asset_checks=CHECKS,
+        jobs=[load_telemetry_job, recompute_costs, drop_expired_partitions],
+        schedules=[load_telemetry_schedule, retention_schedule],
+        sensors=[landing_sensor],
+        resources=default_resources(),
+        # Steps run in the run's own process: a step process would import Dagster and the project again
+        # (about 1.5 s each, 6 steps with the checks); an hour is one step anyway (docs/tuning.md).
+        executor=dg.in_process_executor,
+    ),
+    # The lake (observatory_etl/defs/lake.py): empty unless OBSERVATORY_LAKE_URL (or OBSERVATORY_LAKE_CATALOG) is set.
+    lake_definitions(),
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "observatory_etl"
-PURE = ("ingest", "llm", "warehouse", "pipeline", "synth", "tables", "config")
+PURE = ("ingest", "llm", "warehouse", "pipeline", "synth", "lake", "tables", "config")
 DAGSTER_LAYER = ("observatory_etl.defs", "observatory_etl.definitions", "observatory_etl.cli")
 MAX_LINES = 600
 

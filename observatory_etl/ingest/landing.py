@@ -9,7 +9,8 @@ exporter/awss3exporter), relative to the landing root::
 LLM-span JSON Lines files sit in the same folders as ``llm_spans_<key>.jsonl[.gz|.zst]`` (see ``llm_spans.py``).
 The compression is detected from the magic bytes (gzip ``1f 8b``, zstd ``28 b5 2f fd``), so a file
 whose name lacks the suffix still decodes. Object-store access goes through obstore: a local path,
-``file://``, ``s3://``, ``gs://`` or ``az://`` URL all work the same way.
+``file://``, ``s3://``, ``gs://`` or ``az://`` URL all work the same way (credentials and endpoints from
+obstore's environment variables). :func:`read_file` reads one file; :func:`read_files` many at once, in order.
 """
 
 from __future__ import annotations

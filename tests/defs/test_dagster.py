@@ -8,11 +8,15 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import adbc_driver_postgresql.dbapi as adbc
 import dagster as dg
 import orjson
+import pytest
 
 from observatory_etl import synth
 from observatory_etl.definitions import defs
@@ -94,18 +98,34 @@ def _env(tmp_path: Path, landing: Path, database_url: str, schema: str) -> dict[
     }
 
 
-def test_dagster_asset_materialize_command(tmp_path, landing, database_url, schema):
-    """The documented one-hour command, on an instance stored in PostgreSQL through dagster-postgres."""
-    stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=30, seed=3)
-    env = _env(tmp_path, landing, database_url, schema)
-    command = [
+def _materialize_command() -> list[str]:
+    return [
         str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "observatory_etl.definitions",
         "--select", "*", "--partition", KEY,
     ]
 
+
+def test_runs_execute_in_process():
+    """Every job, the asset jobs `dagster asset materialize` builds included, runs its steps in the run's own
+    process: a step process would import Dagster and the project again (about 1.5 s each)."""
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+    for name in ("load_telemetry", "recompute_costs", "drop_expired_partitions"):
+        assert defs.resolve_job_def(name).executor_def.name == "in_process"
+
+
+def test_dagster_asset_materialize_command(tmp_path, landing, database_url, schema):
+    """The documented one-hour command, on an instance stored in PostgreSQL through dagster-postgres."""
+    stats = synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=30, seed=3)
+    env = _env(tmp_path, landing, database_url, schema)
+    command = _materialize_command()
+
     first = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "RUN_SUCCESS" in first.stderr
+    # The load and the five asset checks ran as steps of one process (the in-process executor: no process,
+    # and no second import of Dagster and the project, per step).
+    assert "Executing steps in process" in first.stderr and "multiprocess" not in first.stderr
+    assert first.stderr.count("ASSET_CHECK_EVALUATION") == 5
     assert counts(database_url, schema)["trace_spans"] == stats.spans
     before = snapshot(database_url, schema)
 
@@ -114,6 +134,76 @@ def test_dagster_asset_materialize_command(tmp_path, landing, database_url, sche
     assert snapshot(database_url, schema) == before
     # The runs were recorded in dagster-postgres' tables, in the same database.
     assert query(database_url, "SELECT count(*) FROM public.runs WHERE status = 'SUCCESS'")[0][0] >= 2
+
+
+@pytest.fixture
+def fresh_database_url(database_url):
+    """A new, empty database on the test server (no Dagster storage, no warehouse schema); dropped after."""
+    name = f"fresh_{uuid.uuid4().hex[:12]}"
+
+    def admin(sql):
+        conn = adbc.connect(database_url, autocommit=True)  # CREATE/DROP DATABASE cannot run in a transaction
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
+    try:
+        admin(f'CREATE DATABASE "{name}"')
+    except adbc.ProgrammingError as exc:  # OBSERVATORY_TEST_DATABASE_URL without CREATEDB
+        pytest.skip(f"cannot create a database on the test server: {exc}")
+    yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+    admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_concurrent_first_runs_on_a_fresh_database(tmp_path, landing, database_url, schema, fresh_database_url):
+    """Two `dagster asset materialize` of one hour started at once on a new database: Dagster's storage is
+    created once (ObservatoryPostgresStorage takes an advisory lock around it; without it dagster-postgres
+    stamped alembic_version twice, "more than one head present"), both runs succeed, and the hour is loaded
+    exactly once."""
+    synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=30, seed=3)
+    env = _env(tmp_path, landing, fresh_database_url, "observatory")
+
+    runs = [
+        subprocess.Popen(_materialize_command(), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+
+    for run, (_, stderr) in zip(runs, outputs):
+        assert run.returncode == 0, stderr[-3000:]
+        assert "RUN_SUCCESS" in stderr
+    assert query(fresh_database_url, "SELECT count(*) FROM public.alembic_version") == [(1,)]
+    assert query(fresh_database_url, "SELECT status, count(*) FROM public.runs GROUP BY status") == [("SUCCESS", 2)]
+    # The same rows as one load of the hour (in process, into a schema of the test server), and each file
+    # once in the ledger.
+    assert dg.materialize([telemetry_tables], partition_key=KEY, resources=resources(landing, database_url, schema)).success
+    assert counts(fresh_database_url, "observatory") == counts(database_url, schema)
+    assert snapshot(fresh_database_url, "observatory") == snapshot(database_url, schema)
+    assert query(fresh_database_url, "SELECT count(*), count(DISTINCT object_key) FROM observatory.ingested_files") == \
+        query(database_url, f'SELECT count(*), count(DISTINCT object_key) FROM "{schema}".ingested_files')
+
+
+def test_db_init_creates_dagster_storage_and_schema_once(tmp_path, landing, fresh_database_url):
+    """`observatory-etl db init`, twice at once on a new database and once more: Dagster's tables stamped
+    once, the warehouse schema created, nothing else changes."""
+    env = _env(tmp_path, landing, fresh_database_url, "observatory")
+    command = [str(Path(sys.executable).with_name("observatory-etl")), "db", "init"]
+
+    inits = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for init in inits:
+        _, stderr = init.communicate(timeout=300)
+        assert init.returncode == 0, stderr[-3000:]
+    again = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "warehouse schema observatory ready" in again.stdout
+
+    assert query(fresh_database_url, "SELECT count(*) FROM public.alembic_version") == [(1,)]
+    assert query(fresh_database_url, "SELECT count(*) FROM public.runs") == [(0,)]
+    assert query(fresh_database_url, "SELECT count(*) FROM observatory.schema_version") == [(1,)]
+    assert counts(fresh_database_url, "observatory") == dict.fromkeys(counts(fresh_database_url, "observatory"), 0)
 
 
 def test_cli_demo(tmp_path, landing, database_url, schema):
