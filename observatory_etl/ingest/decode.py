@@ -17,7 +17,7 @@ from . import llm_spans, otlp_json, otlp_proto
 from .columns import Columns, DecodeError, Reject
 from .frames import frames, replace_nul
 from .gc_pause import gc_paused
-from .landing import LandingError, LandingFile, read_file
+from .landing import LandingError, LandingFile, ObjectStoreError, read_file
 
 
 class DecodedFile(NamedTuple):
@@ -66,14 +66,18 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
     return decoded._replace(frames=built, nul_replaced=nul_replaced)
 
 
-def decode_into(store, file: LandingFile, columns: Columns, on_bad_input: str = "quarantine") -> DecodedFile:
+def decode_into(
+    store, file: LandingFile, columns: Columns, on_bad_input: str = "quarantine",
+    data: bytes | LandingError | ObjectStoreError | None = None,
+) -> DecodedFile:
     """Read, decompress and decode one landing file, appending its records to ``columns`` (which may already
     hold other files' records: frames are then built once for many small files, see :func:`build_frames`).
 
     Returns a :class:`DecodedFile` without frames: ``records``, ``rejects`` (this file's only), ``error``,
     ``seconds`` (``read``, ``decode``), and ``nul_replaced`` = 1 when the file may hold U+0000 (its bytes
     hold ``\\u0000``, or it is OTLP protobuf; the count is known once frames are built). On a whole-file
-    error ``columns`` is left as it was.
+    error ``columns`` is left as it was. ``data``: the file's bytes (or its read error) when the caller
+    fetched them already, e.g. with :func:`observatory_etl.ingest.landing.read_files`; None reads it here.
 
     Raises:
         LandingError, ObjectStoreError: as :func:`decode_file`.
@@ -81,7 +85,10 @@ def decode_into(store, file: LandingFile, columns: Columns, on_bad_input: str = 
     seconds = {"read": 0.0, "decode": 0.0, "normalize": 0.0}
     started = time.perf_counter()
     try:
-        data = read_file(store, file)
+        if data is None:
+            data = read_file(store, file)
+        elif isinstance(data, (LandingError, ObjectStoreError)):
+            raise data
     except LandingError as exc:
         if on_bad_input == "fail":
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 
@@ -10,7 +11,7 @@ import polars as pl
 
 from ..ingest.columns import Columns
 from ..ingest.decode import build_frames, decode_file, decode_into
-from ..ingest.landing import LandingError, LandingFile, open_store
+from ..ingest.landing import LandingError, LandingFile, open_store, read_files
 from ..llm.prices import PriceTable
 
 # Below this many compressed bytes an hour decodes in the calling process: starting worker processes
@@ -73,12 +74,22 @@ class Decoder:
     def map(self, files: list[LandingFile]):
         if self._pool is None:
             store = open_store(self._landing_url)
-            for file in files:
+            # Objects are fetched and decompressed ahead, OBSERVATORY_READ_CONCURRENCY at a time, in key order;
+            # the "read" seconds are the time spent waiting for the next one.
+            reads = read_files(store, files)
+            while True:
+                started = time.perf_counter()
+                item = next(reads, None)
+                waited = time.perf_counter() - started
+                if item is None:
+                    break
+                file, data = item
                 try:
-                    decoded = decode_into(store, file, self._gathered, self._on_bad_input)
+                    decoded = decode_into(store, file, self._gathered, self._on_bad_input, data)
                 except LandingError as exc:
                     yield file, exc
                     continue
+                decoded.seconds["read"] += waited
                 self._may_hold_nul = self._may_hold_nul or bool(decoded.nul_replaced)
                 self.pending_bytes += decoded.bytes_decoded
                 yield file, decoded._replace(nul_replaced=0)
