@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="observatory-merge-") as workdir:
         landing_url = str(Path(workdir) / "landing")
         synthesize(landing_url, args.spans, print)
-        frames, _ = _decode_landing(landing_url, HOUR)
+        frames, _, _ = _decode_landing(landing_url, HOUR)
     rows = sum(frame.height for frame in frames.values())
     print(f"{rows:,} rows ({', '.join(f'{t} {f.height:,}' for t, f in frames.items())})", flush=True)
     results = measure(database_url, frames, args.rounds)

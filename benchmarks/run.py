@@ -28,9 +28,9 @@ import psycopg2
 
 from observatory_etl import config, synth
 from observatory_etl.ingest import landing
-from observatory_etl.ingest.decode import decode_file
 from observatory_etl.llm.prices import PriceTable
 from observatory_etl.pipeline.chunks import Chunk
+from observatory_etl.pipeline.decoder import Decoder
 from observatory_etl.tables import FINAL_TABLES
 from observatory_etl.warehouse import embedded
 from observatory_etl.warehouse.connection import connect
@@ -81,10 +81,14 @@ def run(options: Options, log: Log = _print) -> Report:
         cleanup.callback(pg.close)
         cleanup.callback(_drop, pg, schemas)
         started = time.perf_counter()
-        frames, files = _decode_landing(landing_url, HOUR)
-        log(f"decoded and normalized {len(files)} files in {time.perf_counter() - started:.1f} s: "
+        frames, files, records = _decode_landing(landing_url, HOUR)
+        seconds = time.perf_counter() - started
+        decode_rate = (f"{records:,} records in {seconds:.1f} s = {records / seconds:,.0f} records/s, in one process "
+                       f"(read + decompress + decode + every canonical LLM column + frames), peak RSS so far "
+                       f"{_max_rss_mb():,.0f} MB")
+        log(f"decoded and normalized {len(files)} files: {decode_rate}; "
             + ", ".join(f"{table} {frame.height:,}" for table, frame in frames.items()))
-        report = Report(header=_header(options, pg, frames, files))
+        report = Report(header={**_header(options, pg, frames, files), "decode + normalize": decode_rate})
         _loads(report, pg, database_url, tag, frames, options.insert_rows, workdir, log)
         del frames  # free the rows before the pipeline runs
         _pipeline(report, landing_url, database_url, f"{tag}_pipeline", pg, log)
@@ -131,17 +135,30 @@ def _landing(options: Options, workdir: Path, log: Log) -> str:
     return url
 
 
-def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.DataFrame], list[landing.LandingFile]]:
-    """Decode and normalize every file of ``hour`` once, as the pipeline does
-    (:func:`observatory_etl.ingest.decode.decode_file`), in one chunk: one frame per table, rows repeating a
-    table's key across files keeping the first, as the merge would."""
-    store = landing.open_store(landing_url)
-    files = landing.list_hour(store, hour)
-    prices = PriceTable.load()
-    chunk = Chunk()
-    for file in files:
-        chunk.add(decode_file(store, file, prices).frames)
-    return chunk.frames(), files
+def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.DataFrame], list[landing.LandingFile], int]:
+    """Decode and normalize every file of ``hour`` once, as the pipeline does in one process
+    (:class:`observatory_etl.pipeline.decoder.Decoder`: reads ahead, gathers columns across files, frames per
+    50,000 records), into one frame per table (rows repeating a table's key keep the first, as the merge
+    would); also returns the records decoded."""
+    files = landing.list_hour(landing.open_store(landing_url), hour)
+    chunk, records = Chunk(), 0
+    with Decoder(landing_url, PriceTable.load(), workers=0) as decoder:
+        for _, decoded in decoder.map(files):
+            if isinstance(decoded, Exception):
+                raise decoded
+            records += decoded.records
+            chunk.add(decoded.frames)
+            if decoder.pending_rows >= 50_000:
+                chunk.add(decoder.flush()[0])
+        chunk.add(decoder.flush()[0])
+    return chunk.frames(), files, records
+
+
+def _max_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _header(options: Options, pg, frames: dict[str, pl.DataFrame], files: list[landing.LandingFile]) -> dict[str, str]:
