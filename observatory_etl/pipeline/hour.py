@@ -33,7 +33,14 @@ from ..warehouse.load import LoadStats, PartitionLoad
 from ..warehouse.partitions import create_partitions
 from .chunks import Chunk, ChunkLoader
 from .decoder import POOL_MIN_BYTES, Decoder
-from .ledger import ledger_files, ledger_frame, ledger_row, reject_rows, rejects_frame, unchanged
+from .ledger import (
+    ledger_files,
+    ledger_frame,
+    ledger_row,
+    reject_rows,
+    rejects_frame,
+    unchanged,
+)
 
 
 @dataclass

@@ -160,8 +160,8 @@ def fresh_database_url(database_url):
 def test_concurrent_first_runs_on_a_fresh_database(tmp_path, landing, database_url, schema, fresh_database_url):
     """Two `dagster asset materialize` of one hour started at once on a new database: Dagster's storage is
     created once (ObservatoryPostgresStorage takes an advisory lock around it; without it dagster-postgres
-    stamped alembic_version twice, "more than one head present"), both runs succeed, and the hour is loaded
-    exactly once."""
+    stamped alembic_version twice, "more than one head present"), the `warehouse` pool's row once (without
+    the lock one run failed with InFailedSqlTransaction), both runs succeed, and the hour is loaded once."""
     synth.write_landing(str(landing), HOUR, HOUR + timedelta(hours=1), traces_per_hour=30, seed=3)
     env = _env(tmp_path, landing, fresh_database_url, "observatory")
 
@@ -174,6 +174,8 @@ def test_concurrent_first_runs_on_a_fresh_database(tmp_path, landing, database_u
     for run, (_, stderr) in zip(runs, outputs):
         assert run.returncode == 0, stderr[-3000:]
         assert "RUN_SUCCESS" in stderr
+    # One run loaded the hour; the other found it loaded (before or after waiting for the hour's lock).
+    assert sorted("skipped" in stderr for _, stderr in outputs) == [False, True]
     assert query(fresh_database_url, "SELECT count(*) FROM public.alembic_version") == [(1,)]
     assert query(fresh_database_url, "SELECT status, count(*) FROM public.runs GROUP BY status") == [("SUCCESS", 2)]
     # The same rows as one load of the hour (in process, into a schema of the test server), and each file
