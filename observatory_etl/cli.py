@@ -100,10 +100,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.start, args.end = _last_hours(args.hours)
     _synth(args, landing_url)
     _db_init()
+    if not config.lake_enabled():  # the demo writes the lake too, into ./lake unless one is configured
+        os.environ["OBSERVATORY_LAKE_URL"] = str(Path("lake").resolve())
 
     import dagster as dg
 
     from .defs.assets import telemetry_tables
+    from .defs.lake import lake_resource, lake_tables
     from .defs.resources import WarehouseResource, default_resources
     from .ingest.landing import partition_key
     from .tables import FINAL_TABLES
@@ -113,16 +116,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     warehouse = WarehouseResource(database_url=config.database_url(), schema_name=config.schema_name())
     where = "OBSERVATORY_DATABASE_URL" if config.database_url() else "embedded PostgreSQL"
     print(f"warehouse: {where} ({warehouse.url()})", flush=True)
+    lake = lake_resource()
+    print(f"lake: Apache Iceberg at {lake.url or lake.catalog_name} (OBSERVATORY_LAKE_URL; docs/lake.md)", flush=True)
     instance = dg.DagsterInstance.get()
     hour = args.start
     while hour < args.end:
         key = partition_key(hour)
         started = time.perf_counter()
         result = dg.materialize(
-            [telemetry_tables],
+            [telemetry_tables, lake_tables],
             partition_key=key,
             instance=instance,
-            resources=default_resources(),
+            resources={**default_resources(), "lake": lake},
             # Dagster's per-event console lines would drown the summary; the runs keep every event.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             raise_on_error=True,
@@ -131,11 +136,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"materialized partition {key}: {spans:,} spans merged in {time.perf_counter() - started:.1f}s (run {result.run_id[:8]})", flush=True)
         hour += timedelta(hours=1)
 
+    lake_records = _lake_records(lake, warehouse)
     with warehouse.connect() as conn, conn.cursor() as cur:
-        print(f"\nrows per table in schema {warehouse.schema()}:")
+        print(f"\nrows per table in schema {warehouse.schema()}, and distinct records in the lake:")
+        print(f"  {'table':<20} {'warehouse':>10} {'lake':>10}")
         for table in FINAL_TABLES:
             cur.execute(f"SELECT count(*) FROM {table}")
-            print(f"  {table:<20} {cur.fetchone()[0]:>10,}")
+            lake_text = f"{lake_records[table]:>10,}" if table in lake_records else f"{'-':>10}"
+            print(f"  {table:<20} {cur.fetchone()[0]:>10,} {lake_text}")
         cur.execute(sql_files.statement("reports/usage_by_model"))
         print("\nLLM usage per model (view llm_usage_hourly):")
         print(f"  {'provider':<10} {'model':<28} {'calls':>7} {'errors':>6} {'input tok':>11} {'output tok':>11} {'cost USD':>10}")
@@ -148,6 +156,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         '  psql "$(observatory-etl db url)"   # query the tables (needs a psql client)'
     )
     return 0
+
+
+def _lake_records(lake, warehouse) -> dict[str, int]:
+    """Distinct records per lake table (:func:`observatory_etl.lake.key_counts`)."""
+    from .lake import close_catalog, key_counts
+
+    catalog = lake.open(warehouse)
+    try:
+        return key_counts(catalog, warehouse.schema())
+    finally:
+        close_catalog(catalog)
 
 
 def _metadata(result, table: str) -> dict:

@@ -251,6 +251,11 @@ def lake_catalog() -> str | None:
     return raw
 
 
+def lake_enabled() -> bool:
+    """Whether the lake is configured: OBSERVATORY_LAKE_URL or OBSERVATORY_LAKE_CATALOG is set."""
+    return bool(lake_url() or lake_catalog())
+
+
 def lake_snapshot_days() -> int:
     """Days of lake snapshots the ``lake_maintenance`` job keeps (older ones expire, with the files only they
     use), from OBSERVATORY_LAKE_SNAPSHOT_DAYS (default 7).

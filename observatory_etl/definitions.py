@@ -5,6 +5,7 @@ Everything Dagster sees is in :mod:`observatory_etl.defs`; this module only gath
 
 import dagster as dg
 
+from . import config
 from .defs.assets import telemetry_tables
 from .defs.checks import CHECKS
 from .defs.jobs import (
@@ -14,9 +15,19 @@ from .defs.jobs import (
     recompute_costs,
     retention_schedule,
 )
-from .defs.lake import lake_definitions
 from .defs.resources import default_resources
 from .defs.sensors import landing_sensor
+
+
+def _lake_definitions() -> dg.Definitions:
+    """The lake's definitions (observatory_etl/defs/lake.py), imported only when the lake is configured
+    (OBSERVATORY_LAKE_URL or OBSERVATORY_LAKE_CATALOG): pyiceberg costs every Dagster process 0.3 s to import."""
+    if not config.lake_enabled():
+        return dg.Definitions()
+    from .defs.lake import lake_definitions
+
+    return lake_definitions()
+
 
 defs = dg.Definitions.merge(
     dg.Definitions(
@@ -30,6 +41,5 @@ defs = dg.Definitions.merge(
         # (about 1.5 s each, 6 steps with the checks); an hour is one step anyway (docs/tuning.md).
         executor=dg.in_process_executor,
     ),
-    # The lake (observatory_etl/defs/lake.py): empty unless OBSERVATORY_LAKE_URL (or OBSERVATORY_LAKE_CATALOG) is set.
-    lake_definitions(),
+    _lake_definitions(),
 )

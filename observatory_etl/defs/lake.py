@@ -211,8 +211,8 @@ def lake_resource() -> LakeResource:
 
 
 def lake_enabled() -> bool:
-    """Whether the lake is configured: OBSERVATORY_LAKE_URL or OBSERVATORY_LAKE_CATALOG is set."""
-    return bool(config.lake_url() or config.lake_catalog())
+    """Whether the lake is configured (:func:`observatory_etl.config.lake_enabled`)."""
+    return config.lake_enabled()
 
 
 def lake_definitions() -> dg.Definitions:

@@ -15,6 +15,7 @@ from .catalog import (
     close_catalog,
     ensure_table,
     ensure_tables,
+    key_counts,
     open_catalog,
     row_counts,
     warehouse_location,
@@ -25,6 +26,6 @@ from .write import LakeCommitError, LakeHourResult, write_hour
 
 __all__ = [
     "LAKE_TABLES", "PARTITION_KEY", "LakeCommitError", "LakeHourResult", "LakeTable", "close_catalog", "compact",
-    "compact_day", "ensure_table", "ensure_tables", "expire_snapshots", "open_catalog", "remove_orphan_files",
+    "compact_day", "ensure_table", "ensure_tables", "expire_snapshots", "key_counts", "open_catalog", "remove_orphan_files",
     "row_counts", "to_arrow", "warehouse_location", "write_hour",
 ]

@@ -356,7 +356,20 @@ def _library_find(provider: str | None, names: tuple[str, ...], day: date) -> Pr
             model = owner.find_model(name, all_providers=providers)
             if model is not None:
                 return _library_price(owner.id, model, day)
+    # No provider's name pattern claims the model (e.g. an embedding model of a span without a provider):
+    # the model maker's own price list, if one has it (not a host's: an open model's price depends on who
+    # serves it, so it stays unpriced without a provider).
+    makers = [p for maker in _MODEL_MAKERS for p in providers if p.id == maker]
+    for name in names:
+        for owner in makers:
+            model = owner.find_model(name, all_providers=providers)
+            if model is not None:
+                return _library_price(owner.id, model, day)
     return None
+
+
+# genai-prices provider ids of the model makers, tried first for a model no provider pattern claims.
+_MODEL_MAKERS = ("openai", "anthropic", "google", "mistral", "cohere", "deepseek", "x-ai", "meta")
 
 
 def _library_price(provider_id: str, model, day: date) -> Price | None:
