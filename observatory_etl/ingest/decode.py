@@ -1,8 +1,9 @@
-"""One landing file from bytes to frames: read, decompress, decode (OTLP/JSON or LLM-span JSON Lines),
-price the LLM spans and normalize into one polars frame per record table.
+"""One landing file from bytes to frames: read, decompress, decode (OTLP/JSON, OTLP protobuf or LLM-span
+JSON Lines), price the LLM spans and normalize into one polars frame per record table.
 
-:func:`decode_file` is pure but for reading the object; the pipeline calls it per file, in this process
-or in decode worker processes (:mod:`observatory_etl.pipeline.decoder`).
+:func:`decode_file` is pure but for reading the object; decode worker processes call it per file.
+In the loading process the pipeline calls :func:`decode_into` per file, gathering many files' columns, and
+:func:`build_frames` once per chunk (:mod:`observatory_etl.pipeline.decoder`).
 """
 
 from __future__ import annotations
