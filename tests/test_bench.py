@@ -6,6 +6,7 @@ Timings are never asserted (they depend on the machine); row counts, the rerun a
 from __future__ import annotations
 
 import json
+import re
 import os
 from urllib.parse import unquote
 
@@ -58,6 +59,9 @@ def test_bench_measures_every_method_on_the_same_rows(database_url, tmp_path):
     assert all(check["met"] in (True, False) for check in results["checks"]), results["checks"]
 
     readme = (out / "README.md").read_text()
+    # decode throughput and the lake write are printed beside the loads, from this run
+    assert re.search(r"decode \+ normalize: [\d,]+ records in [\d.]+ s = [\d,]+ records/s", readme)
+    assert re.search(r"lake write: [\d,]+ rows in [\d.]+ s = [\d,]+ rows/s", readme)
     assert "| method | rows | seconds | rows/s | × ceiling | × dlt |" in readme
     assert "| stage | seconds | rows/s |" in readme
     targets = ("pipeline vs dlt, end to end", "pipeline vs dlt, the aim", "ADBC COPY into staging vs ceiling",
