@@ -66,7 +66,7 @@ def _ensure_dagster_home() -> Path:
 def _synth(args: argparse.Namespace, landing_url: str) -> None:
     from . import synth
 
-    print(f"synthesizing {args.start:%Y-%m-%dT%H:%MZ} .. {args.end:%Y-%m-%dT%H:%MZ} into {landing_url} (seed {args.seed})", flush=True)
+    print(f"synthesizing {args.start:%Y-%m-%dT%H:%MZ} .. {args.end:%Y-%m-%dT%H:%MZ} into {config.redact_url(landing_url)} (seed {args.seed})", flush=True)
     stats = synth.write_landing(
         landing_url,
         args.start,
@@ -115,9 +115,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The runs get the resources of `defs` (fed by EnvVar); the summary below reads the same settings here.
     warehouse = WarehouseResource(database_url=config.database_url(), schema_name=config.schema_name())
     where = "OBSERVATORY_DATABASE_URL" if config.database_url() else "embedded PostgreSQL"
-    print(f"warehouse: {where} ({warehouse.url()})", flush=True)
+    print(f"warehouse: {where} ({config.redact_url(warehouse.url())})", flush=True)
     lake = lake_resource()
-    print(f"lake: Apache Iceberg at {lake.url or lake.catalog_name} (OBSERVATORY_LAKE_URL; docs/lake.md)", flush=True)
+    print(f"lake: Apache Iceberg at {config.redact_url(lake.url) if lake.url else lake.catalog_name} (OBSERVATORY_LAKE_URL; docs/lake.md)", flush=True)
     instance = dg.DagsterInstance.get()
     hour = args.start
     while hour < args.end:

@@ -278,3 +278,29 @@ def read_concurrency(local: bool = False) -> int:
         ValueError: not a positive integer.
     """
     return _integer("OBSERVATORY_READ_CONCURRENCY", 4 if local else 16, minimum=1)
+
+
+_SECRET_PARAMETER = re.compile(r"(?i)(password|passwd|secret|token|key|signature|sig|credential)")
+
+
+def redact_url(url: str) -> str:
+    """``url`` safe to log or show in Dagster: the password of its user info and the values of query
+    parameters that name a secret (``password``, ``secret``, ``token``, ``key``, ``sig``…) become ``***``.
+
+    A plain path or a URL without secrets is returned unchanged.
+    """
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password:  # an empty password (the embedded server's URL) holds nothing to hide
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_SECRET_PARAMETER.search(name) for name, _ in pairs):
+            query = urlencode([(n, "***" if _SECRET_PARAMETER.search(n) else v) for n, v in pairs], safe="/*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -143,7 +143,7 @@ def load_hour(
     started = time.perf_counter()
     files = list_hour(store, hour)
     result.seconds["list"] = time.perf_counter() - started
-    log(f"{key}: {len(files)} files under {landing_url.rstrip('/')}/{hour_prefix(hour)}")
+    log(f"{key}: {len(files)} files under {config.redact_url(landing_url).rstrip('/')}/{hour_prefix(hour)}")
 
     conn = connect(database_url)
     try:
