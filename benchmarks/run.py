@@ -11,9 +11,12 @@ Schemas created in the database are named ``bench_<pid>_<random>[_…]`` and dro
 
 from __future__ import annotations
 
+import base64
+import gzip
 import os
 import platform
 import shutil
+import struct
 import tempfile
 import time
 import uuid
@@ -25,9 +28,10 @@ from typing import Callable
 
 import polars as pl
 import psycopg2
+from google.protobuf import json_format
 
 from observatory_etl import config, synth
-from observatory_etl.ingest import landing
+from observatory_etl.ingest import landing, otlp_json, otlp_proto
 from observatory_etl.lake import close_catalog, ensure_tables, open_catalog, write_hour
 from observatory_etl.lake.catalog import catalog_schema_name
 from observatory_etl.llm.prices import PriceTable
@@ -91,6 +95,9 @@ def run(options: Options, log: Log = _print) -> Report:
         log(f"decoded and normalized {len(files)} files: {decode_rate}; "
             + ", ".join(f"{table} {frame.height:,}" for table, frame in frames.items()))
         report = Report(header={**_header(options, pg, frames, files), "decode + normalize": decode_rate})
+        proto_rate = _protobuf_decode(landing_url, workdir, log)
+        if proto_rate:
+            report.header["decode + normalize, the same hour as OTLP protobuf"] = proto_rate
         _loads(report, pg, database_url, tag, frames, options.insert_rows, workdir, log)
         del frames  # free the rows before the pipeline runs
         _pipeline(report, landing_url, database_url, f"{tag}_pipeline", pg, log)
@@ -157,6 +164,49 @@ def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.Data
                 chunk.add(decoder.flush()[0])
         chunk.add(decoder.flush()[0])
     return chunk.frames(), files, records
+
+
+def _protobuf_decode(landing_url: str, workdir: Path, log: Log) -> str | None:
+    """The hour converted to OTLP protobuf (``.binpb``, as the awss3exporter's ``otlp_proto`` marshaler writes
+    it; the conversion with protobuf's json_format is not timed), then decoded and normalized as the JSON
+    path is; None for a landing that is not a local folder."""
+    if "://" in landing_url and not landing_url.startswith("file://"):
+        return None
+    source = Path(landing_url.removeprefix("file://"))
+    target = workdir / "landing-binpb"
+    log("converting the hour to OTLP protobuf (.binpb, not timed)")
+    for path in sorted(source.rglob("*")):
+        if not path.is_file():
+            continue
+        out = target / path.relative_to(source)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        signal = path.name.split("_")[0]
+        if signal not in otlp_proto.REQUEST_TYPES:  # llm_spans_*.jsonl have no protobuf form: kept as they are
+            shutil.copyfile(path, out)
+            continue
+        messages = [_to_proto(signal, request) for _, request in otlp_json.parse_requests(landing.decompress(path.read_bytes()))]
+        data = messages[0] if len(messages) == 1 else b"".join(struct.pack(">I", len(m)) + m for m in messages)
+        out.with_name(path.name.split(".json", 1)[0] + ".binpb.gz").write_bytes(gzip.compress(data, mtime=0))
+    started = time.perf_counter()
+    _, _, records = _decode_landing(str(target), HOUR)
+    seconds = time.perf_counter() - started
+    text = f"{records:,} records in {seconds:.1f} s = {records / seconds:,.0f} records/s (the same path as above)"
+    log(f"decoded and normalized the hour as OTLP protobuf: {text}")
+    shutil.rmtree(target, ignore_errors=True)
+    return text
+
+
+def _to_proto(signal: str, request: dict) -> bytes:
+    """One OTLP/JSON export request as its serialized protobuf message (hex ids → bytes, via json_format)."""
+    def ids(value):
+        if type(value) is dict:
+            return {k: (base64.b64encode(bytes.fromhex(v)).decode() if k in ("traceId", "spanId", "parentSpanId")
+                        and type(v) is str else ids(v)) for k, v in value.items()}
+        if type(value) is list:
+            return [ids(v) for v in value]
+        return value
+
+    return json_format.ParseDict(ids(request), otlp_proto.REQUEST_TYPES[signal]()).SerializeToString()
 
 
 def _max_rss_mb() -> float:

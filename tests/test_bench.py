@@ -62,6 +62,10 @@ def test_bench_measures_every_method_on_the_same_rows(database_url, tmp_path):
     # decode throughput and the lake write are printed beside the loads, from this run
     assert re.search(r"decode \+ normalize: [\d,]+ records in [\d.]+ s = [\d,]+ records/s", readme)
     assert re.search(r"lake write: [\d,]+ rows in [\d.]+ s = [\d,]+ rows/s", readme)
+    [json_line] = [line for line in readme.splitlines() if line.startswith("- decode + normalize: ")]
+    [proto_line] = [line for line in readme.splitlines() if line.startswith("- decode + normalize, the same hour as OTLP protobuf: ")]
+    # the same records, whichever encoding they came in
+    assert re.search(r"([\d,]+) records", json_line)[1] == re.search(r"([\d,]+) records", proto_line)[1]
     assert "| method | rows | seconds | rows/s | × ceiling | × dlt |" in readme
     assert "| stage | seconds | rows/s |" in readme
     targets = ("pipeline vs dlt, end to end", "pipeline vs dlt, the aim", "ADBC COPY into staging vs ceiling",
