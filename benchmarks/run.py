@@ -154,15 +154,14 @@ def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.Data
     would); also returns the records decoded."""
     files = landing.list_hour(landing.open_store(landing_url), hour)
     chunk, records = Chunk(), 0
+
+    def count(_, decoded) -> None:
+        nonlocal records
+        records += decoded.records
+
     with Decoder(landing_url, PriceTable.load(), workers=0) as decoder:
-        for _, decoded in decoder.map(files):
-            if isinstance(decoded, Exception):
-                raise decoded
-            records += decoded.records
-            chunk.add(decoded.frames)
-            if decoder.pending_rows >= 50_000:
-                chunk.add(decoder.flush()[0])
-        chunk.add(decoder.flush()[0])
+        for part in decoder.chunks(files, 50_000, config.DEFAULT_CHUNK_BYTES, count):
+            chunk.add(part.frames())
     return chunk.frames(), files, records
 
 

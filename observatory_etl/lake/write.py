@@ -1,11 +1,11 @@
 """One landing hour into the lake: the warehouse's own decode and normalization, a second sink.
 
-:func:`write_hour` lists the hour (:func:`observatory_etl.ingest.landing.list_hour`), decodes each file with
-:func:`observatory_etl.ingest.decode.decode_file` (the same frames the warehouse loads; quarantined records
-are in ``DecodedFile.rejects``, never in the frames, so never in the lake), gathers the frames of consecutive
-files in a :class:`observatory_etl.pipeline.chunks.Chunk` (its ``frames()`` keeps the first row per key, as
-the warehouse's chunks do) and, once a chunk holds ``chunk_rows`` rows or ``chunk_bytes`` bytes, writes it
-as Parquet data files. Memory holds one chunk, not the hour.
+:func:`write_hour` lists the hour (:func:`observatory_etl.ingest.landing.list_hour`) and decodes it into
+chunks exactly as the warehouse load does (:meth:`observatory_etl.pipeline.decoder.Decoder.chunks`: the same
+frames; quarantined records are in ``DecodedFile.rejects``, never in the frames, so never in the lake; a
+chunk's ``frames()`` keeps the first row per key), and the loader thread the load uses
+(:class:`observatory_etl.pipeline.chunks.ChunkLoader`) writes each chunk as Parquet data files while the
+next files decode. Memory holds two chunks, not the hour.
 
 Per table, the hour is one Iceberg transaction opened before the first file: ``delete(partition_key ==
 hour)`` (whole files: every data file belongs to one landing hour) and then one ``append`` per chunk,
@@ -28,7 +28,6 @@ import random
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,10 +38,10 @@ from pyiceberg.expressions import EqualTo
 from pyiceberg.table import Table, Transaction
 
 from .. import config
-from ..ingest.decode import decode_file
 from ..ingest.landing import list_hour, open_store, partition_key
 from ..llm.prices import PriceTable
-from ..pipeline.chunks import Chunk
+from ..pipeline.chunks import ChunkLoader
+from ..pipeline.decoder import Decoder
 from .catalog import ensure_tables
 from .schema import LAKE_TABLES, PARTITION_KEY, to_arrow
 
@@ -172,8 +171,7 @@ def _write_once(tables: dict[str, Table], key: str, hour: datetime, landing_url:
     result.files = result.files_rejected = result.records_rejected = result.chunks = 0
     properties = {SNAPSHOT_PROPERTY_HOUR: key, **({SNAPSHOT_PROPERTY_RUN: run_id} if run_id else {})}
     started = time.perf_counter()
-    store = open_store(landing_url)
-    files = list_hour(store, hour)
+    files = list_hour(open_store(landing_url), hour)
     result.seconds["list"] += time.perf_counter() - started
     transactions = {name: table.transaction() for name, table in tables.items()}
     try:
@@ -181,23 +179,26 @@ def _write_once(tables: dict[str, Table], key: str, hour: datetime, landing_url:
             with warnings.catch_warnings():  # "Delete operation did not match any records": a first write
                 warnings.simplefilter("ignore", UserWarning)
                 transaction.delete(EqualTo(PARTITION_KEY, key), snapshot_properties=properties)
-        with _ChunkWriter(key, transactions, _Written(tables), properties, result, log) as writer:
-            chunk = Chunk()
-            for file in files:
-                decoded = decode_file(store, file, prices, on_bad_input)
-                for stage in ("read", "decode", "normalize"):
-                    result.seconds[stage] += decoded.seconds.get(stage, 0.0)
-                result.files += 1
-                result.records_rejected += len(decoded.rejects)
-                if decoded.error is not None:
-                    result.files_rejected += 1
-                    log(f"{key}: rejected file {file.path}: {decoded.error} (not in the lake)")
-                chunk.add(decoded.frames, file.path)
-                if chunk.rows >= chunk_rows or chunk.bytes >= chunk_bytes:
-                    writer.submit(chunk)
-                    chunk = Chunk()
-            if chunk.rows:
+        written = _Written(tables)
+
+        def write(frames: dict[str, pl.DataFrame], chunk_files: tuple[str, ...]) -> None:
+            _append(frames, chunk_files, key, transactions, written, properties, result, log)
+
+        def on_file(file, decoded) -> None:
+            for stage in ("read", "decode", "normalize"):
+                result.seconds[stage] += decoded.seconds.get(stage, 0.0)
+            result.files += 1
+            result.records_rejected += len(decoded.rejects)
+            if decoded.error is not None:
+                result.files_rejected += 1
+                log(f"{key}: rejected file {file.path}: {decoded.error} (not in the lake)")
+
+        # The warehouse load's own decode (read-ahead, columns gathered across files) and loader thread.
+        with ChunkLoader(write, result.seconds) as writer, Decoder(landing_url, prices, 0, on_bad_input) as decoder:
+            for chunk in decoder.chunks(files, chunk_rows, chunk_bytes, on_file):
                 writer.submit(chunk)
+            writer.wait()
+            result.seconds["normalize"] += decoder.flush_seconds
     except BaseException:
         for name, transaction in transactions.items():
             _discard(tables[name], transaction)
@@ -234,56 +235,10 @@ class _Written:
         return frame
 
 
-class _ChunkWriter:
-    """Write chunks (Parquet files staged in the hour's transactions) on a background thread while the next
-    files decode, as the warehouse's ChunkLoader does. At most one chunk is in flight: :meth:`submit` first
-    waits for the previous one, so memory holds two chunks at most and a transaction is used by one thread
-    at a time. Leaving the block waits for the last chunk and re-raises its error (on an error in the
-    caller it still waits, so the transactions can be discarded). The thread's seconds (``normalize`` for
-    joining a chunk's frames, ``write``) are added to the result on exit."""
-
-    def __init__(self, key: str, transactions: dict[str, Transaction], written: _Written,
-                 properties: dict[str, str], result: LakeHourResult, log: Callable[[str], None]):
-        self._args = (key, transactions, written, properties, result, log)
-        self._seconds = {"normalize": 0.0, "write": 0.0}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-lake")
-        self._pending: Future | None = None
-
-    def __enter__(self) -> _ChunkWriter:
-        return self
-
-    def submit(self, chunk: Chunk) -> None:
-        self.wait()
-        self._pending = self._pool.submit(_append, chunk, *self._args, self._seconds)
-
-    def wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self.wait()
-            else:
-                try:
-                    self.wait()
-                except Exception:
-                    pass
-        finally:
-            self._pool.shutdown(wait=True)
-            result = self._args[4]
-            for stage, value in self._seconds.items():
-                result.seconds[stage] += value
-
-
-def _append(chunk: Chunk, key: str, transactions: dict[str, Transaction], written: _Written,
-            properties: dict[str, str], result: LakeHourResult, log: Callable[[str], None],
-            seconds: dict[str, float]) -> None:
-    """Append one chunk's frames (first row per key, also across the hour's chunks) to the transactions."""
-    started = time.perf_counter()
-    frames = chunk.frames()
-    seconds["normalize"] += time.perf_counter() - started
+def _append(frames: dict[str, pl.DataFrame], files: tuple[str, ...], key: str, transactions: dict[str, Transaction],
+            written: _Written, properties: dict[str, str], result: LakeHourResult, log: Callable[[str], None]) -> None:
+    """Append one chunk's frames (first row per key, also across the hour's chunks) to the transactions
+    (on the loader thread; its seconds are ``write``)."""
     started = time.perf_counter()
     counts = {}
     for name, frame in frames.items():
@@ -297,9 +252,9 @@ def _append(chunk: Chunk, key: str, transactions: dict[str, Transaction], writte
         result.data_files[name] += _added_data_files(transaction)
         result.rows[name] += frame.height
         counts[name] = frame.height
-    seconds["write"] += time.perf_counter() - started
+    result.seconds["write"] += time.perf_counter() - started
     result.chunks += 1
-    log(f"{key}: lake chunk {result.chunks} ({len(chunk.files)} files) staged "
+    log(f"{key}: lake chunk {result.chunks} ({len(files)} files) staged "
         + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
 
 

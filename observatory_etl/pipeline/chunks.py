@@ -1,7 +1,8 @@
-"""Chunks: the frames of consecutive files, staged and merged together by a loader thread.
+"""Chunks: the frames of consecutive files, consumed together by a loader thread.
 
-A chunk is handed to :class:`ChunkLoader` once it holds ``chunk_rows`` rows or ``chunk_bytes`` bytes; the
-loader stages (COPY) and merges it on its own thread while the next files decode.
+A chunk is handed to :class:`ChunkLoader` once it holds ``chunk_rows`` rows or ``chunk_bytes`` bytes
+(:meth:`observatory_etl.pipeline.decoder.Decoder.chunks`); the loader consumes it on its own thread — the
+warehouse stages (COPY) and merges it, the lake writes it — while the next files decode.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from typing import Callable
 import polars as pl
 
 from ..tables import RECORD_TABLES
-from ..warehouse.errors import WarehouseError
-from ..warehouse.load import PartitionLoad
 
 
 class Chunk:
@@ -50,18 +49,20 @@ class Chunk:
 
 
 class ChunkLoader:
-    """Stage and merge chunks on a background thread while the next chunk decodes.
+    """Consume chunks on a background thread while the next files decode: the warehouse's stage-and-merge
+    (:mod:`observatory_etl.pipeline.hour`) and the lake's Parquet writes (:mod:`observatory_etl.lake.write`).
 
-    At most one chunk is in flight: :meth:`submit` first waits for the previous one, so memory holds two
-    chunks at most. The ADBC connection is used by one thread at a time (the loader thread while a chunk
-    is in flight, the caller's only after :meth:`wait`). Leaving the block waits for the last chunk and
-    re-raises its error; on an error in the caller it still waits, so the transaction can be rolled back.
+    :meth:`submit` joins a chunk's frames in the caller's thread (adding the seconds to ``seconds["normalize"]``),
+    waits for the previous chunk, then hands ``consume(frames, files)`` to the thread: at most one chunk is in
+    flight, so memory holds two chunks at most, and whatever ``consume`` uses (an ADBC connection, Iceberg
+    transactions) is used by one thread at a time — the caller's only after :meth:`wait`. Leaving the block
+    waits for the last chunk and re-raises its error; on an error in the caller it still waits, so the
+    caller can roll back.
     """
 
-    def __init__(self, partition: PartitionLoad, seconds: dict[str, float], log: Callable[[str], None]):
-        self._partition = partition
-        self._seconds = seconds  # its "normalize" entry gains the time spent joining each chunk's frames
-        self._log = log
+    def __init__(self, consume: Callable[[dict[str, pl.DataFrame], tuple[str, ...]], None], seconds: dict[str, float]):
+        self._consume = consume
+        self._seconds = seconds
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-load")
         self._pending: Future | None = None
 
@@ -73,20 +74,10 @@ class ChunkLoader:
         frames = chunk.frames()
         self._seconds["normalize"] += time.perf_counter() - started
         self.wait()
-        self._pending = self._pool.submit(self._load, frames, tuple(chunk.files))
-
-    def _load(self, frames: dict, files: tuple[str, ...]) -> None:
-        try:
-            self._partition.chunk(frames)
-        except WarehouseError as exc:
-            raise exc.with_files(files) from exc.__cause__
-        self._log(
-            f"{self._partition.key}: chunk {self._partition.stats.chunks} merged "
-            + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height)
-        )
+        self._pending = self._pool.submit(self._consume, frames, tuple(chunk.files))
 
     def wait(self) -> None:
-        """Wait for the chunk in flight (re-raising its error); the connection is then free."""
+        """Wait for the chunk in flight (re-raising its error); what it used is then free."""
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()
@@ -97,7 +88,7 @@ class ChunkLoader:
                 self.wait()
             else:
                 # The caller failed: let the in-flight chunk finish (its own error is secondary) so the
-                # connection is free for the rollback.
+                # connection or transactions are free for the rollback.
                 try:
                     self.wait()
                 except Exception:

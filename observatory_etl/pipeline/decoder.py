@@ -6,13 +6,21 @@ import multiprocessing
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterator
 
 import polars as pl
 
 from ..ingest.columns import Columns
-from ..ingest.decode import build_frames, decode_file, decode_into
-from ..ingest.landing import LandingError, LandingFile, open_store, read_concurrency_for, read_files
+from ..ingest.decode import DecodedFile, build_frames, decode_file, decode_into
+from ..ingest.landing import (
+    LandingError,
+    LandingFile,
+    open_store,
+    read_concurrency_for,
+    read_files,
+)
 from ..llm.prices import PriceTable
+from .chunks import Chunk
 
 # Below this many compressed bytes an hour decodes in the calling process: starting worker processes
 # (each imports polars) costs more than it saves.
@@ -74,6 +82,8 @@ class Decoder:
         self._gathered = Columns(prices)
         self._may_hold_nul = False
         self.pending_bytes = 0  # decompressed bytes decoded since the last flush
+        self.nul_replaced = 0  # U+0000 values replaced in the frames flush() built
+        self.flush_seconds = 0.0  # seconds flush() spent building frames
 
     def __enter__(self) -> "Decoder":
         if self._workers:
@@ -124,15 +134,46 @@ class Decoder:
         """Records decoded in this process since the last :meth:`flush` (their frames are not built yet)."""
         return self._gathered.rows
 
-    def flush(self) -> tuple[dict[str, pl.DataFrame], int]:
+    def flush(self) -> dict[str, pl.DataFrame]:
         """The frames of every record decoded in this process since the last flush, built at once (one polars
-        frame per table for many small files instead of one per file), and the U+0000 values replaced in
-        them. Empty with worker processes, whose files come with their own frames."""
+        frame per table for many small files instead of one per file). Empty with worker processes, whose
+        files come with their own frames. The U+0000 values replaced in them add to :attr:`nul_replaced`,
+        the seconds to :attr:`flush_seconds`."""
         if not self._gathered.rows:
-            return {}, 0
+            return {}
+        started = time.perf_counter()
         built, nul_replaced = build_frames(self._gathered, self._may_hold_nul)
         self._gathered, self._may_hold_nul, self.pending_bytes = Columns(self._prices), False, 0
-        return built, nul_replaced
+        self.nul_replaced += nul_replaced
+        self.flush_seconds += time.perf_counter() - started
+        return built
+
+    def chunks(
+        self, files: list[LandingFile], chunk_rows: int, chunk_bytes: int,
+        on_file: Callable[[LandingFile, DecodedFile], None],
+    ) -> Iterator[Chunk]:
+        """Decode ``files`` in key order and yield them as chunks of at least ``chunk_rows`` rows or
+        ``chunk_bytes`` bytes (the last one smaller); ``on_file(file, decoded)`` sees every file's result
+        first (records, rejects, error, seconds).
+
+        Raises:
+            LandingError: a file is not valid and bad input fails (``on_bad_input="fail"``), or it is a
+                kind no decoder reads.
+            ObjectStoreError: an object cannot be fetched.
+        """
+        chunk = Chunk()
+        for file, decoded in self.map(files):
+            if isinstance(decoded, LandingError):
+                raise decoded
+            on_file(file, decoded)
+            chunk.add(decoded.frames, file.path)
+            if chunk.rows + self.pending_rows >= chunk_rows or chunk.bytes + self.pending_bytes >= chunk_bytes:
+                chunk.add(self.flush())
+                yield chunk
+                chunk = Chunk()
+        chunk.add(self.flush())
+        if chunk.rows:
+            yield chunk
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._pool is not None:

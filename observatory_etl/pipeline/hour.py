@@ -20,7 +20,6 @@ from typing import Callable
 from .. import config
 from ..ingest.landing import (
     SIGNALS,
-    LandingError,
     hour_prefix,
     list_hour,
     open_store,
@@ -29,9 +28,10 @@ from ..ingest.landing import (
 from ..llm.prices import PriceTable
 from ..warehouse.connection import connect
 from ..warehouse.ddl import ensure_schema
+from ..warehouse.errors import WarehouseError
 from ..warehouse.load import LoadStats, PartitionLoad
 from ..warehouse.partitions import create_partitions
-from .chunks import Chunk, ChunkLoader
+from .chunks import ChunkLoader
 from .decoder import POOL_MIN_BYTES, Decoder
 from .ledger import (
     ledger_files,
@@ -163,7 +163,8 @@ def load_hour(
         on_bad_input = on_bad_input or config.on_bad_input()
         workers = config.decode_workers() if decode_workers is None else decode_workers
         workers = workers if sum(f.size for f in files) >= POOL_MIN_BYTES else 0
-        with PartitionLoad(conn, schema, key) as partition, ChunkLoader(partition, result.seconds, log) as loader, \
+        with PartitionLoad(conn, schema, key) as partition, \
+                ChunkLoader(_merge_into(partition, log), result.seconds) as loader, \
                 Decoder(landing_url, prices, workers, on_bad_input) as decoder:
             result.load = partition.stats
             # Another run of this hour may have loaded it while this one waited for the hour's lock: read the
@@ -176,10 +177,8 @@ def load_hour(
                 return result
             ledger_rows: list[dict] = []
             rejected_rows: list[dict] = []
-            chunk = Chunk()
-            for file, decoded in decoder.map(files):
-                if isinstance(decoded, LandingError):
-                    raise decoded
+
+            def on_file(file, decoded) -> None:
                 for stage in ("read", "decode", "normalize"):
                     result.seconds[stage] += decoded.seconds[stage]
                 result.bytes_read += file.size
@@ -195,15 +194,12 @@ def load_hour(
                         f"(first: {decoded.rejects[0].record_path}: {decoded.rejects[0].reason})")
                 ledger_rows.append(ledger_row(file, key, decoded, run_id))
                 rejected_rows.extend(reject_rows(file, key, decoded, run_id))
-                chunk.add(decoded.frames, file.path)
-                if chunk.rows + decoder.pending_rows >= chunk_rows or chunk.bytes + decoder.pending_bytes >= chunk_bytes:
-                    _flush(decoder, chunk, result)
-                    loader.submit(chunk)
-                    chunk = Chunk()
-            _flush(decoder, chunk, result)
-            if chunk.rows:
+
+            for chunk in decoder.chunks(files, chunk_rows, chunk_bytes, on_file):
                 loader.submit(chunk)
             loader.wait()
+            result.nul_replaced += decoder.nul_replaced
+            result.seconds["normalize"] += decoder.flush_seconds
             partition.record_files(ledger_frame(ledger_rows), rejects_frame(rejected_rows))
     finally:
         conn.close()
@@ -218,10 +214,16 @@ def load_hour(
     return result
 
 
-def _flush(decoder: Decoder, chunk: Chunk, result: PartitionResult) -> None:
-    """Add the frames of the records the decoder gathered in this process to ``chunk``."""
-    started = time.perf_counter()
-    frames, nul_replaced = decoder.flush()
-    chunk.add(frames)
-    result.nul_replaced += nul_replaced
-    result.seconds["normalize"] += time.perf_counter() - started
+def _merge_into(partition: PartitionLoad, log: Callable[[str], None]):
+    """The loader thread's work for the warehouse: stage and merge one chunk into ``partition``; a database
+    error names the chunk's landing files."""
+
+    def merge(frames: dict, files: tuple[str, ...]) -> None:
+        try:
+            partition.chunk(frames)
+        except WarehouseError as exc:
+            raise exc.with_files(files) from exc.__cause__
+        log(f"{partition.key}: chunk {partition.stats.chunks} merged "
+            + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height))
+
+    return merge

@@ -24,7 +24,7 @@ from observatory_etl.lake import (
 )
 from observatory_etl.lake import catalog as catalog_mod
 from observatory_etl.lake import schema as schema_mod
-from observatory_etl.lake import write as write_mod
+from observatory_etl.pipeline import decoder as decoder_mod
 from observatory_etl.lake.catalog import open_catalog
 from observatory_etl.lake.schema import lake_table
 from observatory_etl.pipeline.hour import load_hour
@@ -139,7 +139,7 @@ def test_another_writer_committing_meanwhile(catalog, landing, database_url, sch
     synth.write_landing(str(landing), H0, H1 + timedelta(hours=1), traces_per_hour=20, seed=9)
     ensure_tables(catalog, schema)
     other = open_catalog(str(catalog.properties["warehouse"]), database_url=database_url, schema=schema)
-    decode = write_mod.decode_file
+    decode = decoder_mod.decode_into  # the lake decodes through the pipeline's Decoder
     interfere = iter([H1, H0])
     calls = {"n": 0}
 
@@ -150,9 +150,9 @@ def test_another_writer_committing_meanwhile(catalog, landing, database_url, sch
                 write_hour(other, schema, hour, landing_url=str(landing))
         return decode(*args, **kwargs)
 
-    monkeypatch.setattr(write_mod, "decode_file", decode_and_interfere)
+    monkeypatch.setattr(decoder_mod, "decode_into", decode_and_interfere)
     result = write_hour(catalog, schema, H0, landing_url=str(landing), backoff_seconds=0.01)
-    monkeypatch.setattr(write_mod, "decode_file", decode)
+    monkeypatch.setattr(decoder_mod, "decode_into", decode)
     other.engine.dispose()
 
     assert result.attempts == 2
