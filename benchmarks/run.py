@@ -78,7 +78,7 @@ def run(options: Options, log: Log = _print) -> Report:
     os.environ["DAGSTER_HOME"] = str(config.dagster_home())  # the embedded server lives under it
     database_url = embedded.database_url(options.database_url)
     tag = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    schemas = [tag, f"{tag}_pipeline", *methods.dlt_schemas(f"{tag}_dlt")]
+    schemas = [tag, f"{tag}_pipeline", f"{tag}_alone", *methods.dlt_schemas(f"{tag}_dlt")]
     with ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
         cleanup.callback(shutil.rmtree, workdir, True)
@@ -294,6 +294,9 @@ def _loads(report: Report, pg, database_url: str, tag: str, frames: dict[str, pl
     finally:
         adbc_conn.close()
     _add(report, methods.dlt_merge(pg, database_url, frames, f"{tag}_dlt", workdir / "dlt", log), log)
+    alone, stats = methods.load_alone(HOUR, database_url, f"{tag}_alone", frames, log)
+    _add(report, alone, log)
+    report.alone_table_seconds = {stage: dict(seconds) for stage, seconds in stats.table_seconds.items()}
 
 
 def _add(report: Report, result: Result, log: Log) -> None:
