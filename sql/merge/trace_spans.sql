@@ -1,5 +1,5 @@
 -- NOT EXISTS skips spans already stored before their JSON is cast: a reload of an hour merges its spans in
--- a third of the time, for about 0.1 s more on a first load (docs/tuning.md, "Issue 11, session 4"); ON
+-- under half the time, for 0.2-0.4 s more on a first load (docs/tuning.md, "Issue 11, session 4"); ON
 -- CONFLICT still settles a race with a concurrent load. OFFSET 0 keeps the NOT EXISTS a probe of the key's
 -- index per staged row: without it the planner may make it an anti-join that reads and sorts the whole day
 -- partition for every chunk (it does while the partition has no statistics), a cost that grows with the day.
