@@ -52,6 +52,7 @@ from observatory_etl.ingest.columns import TABLE_COLUMNS, Columns, DecodeError
 from observatory_etl.ingest.frames import RAW_SCHEMAS, frames
 from observatory_etl.ingest.otlp_json.values import camelize
 from observatory_etl.tables import LLM_COLUMNS
+from tests.conftest import decoded_rows
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -136,14 +137,9 @@ def same(actual, expected) -> bool:
     return actual == expected
 
 
-def table_rows(columns: Columns, table: str) -> list[dict]:
-    cols = columns.tables[table]
-    return [dict(zip(cols, values)) for values in zip(*cols.values())]
-
-
 def check_rows(columns: Columns, table: str, expected_rows: list[dict]) -> None:
     """The decoded rows of ``table`` are ``expected_rows`` (only the columns named there; JSON text parsed)."""
-    actual = table_rows(columns, table)
+    actual = decoded_rows(columns, table)
     assert len(actual) == len(expected_rows), f"{table}: {len(actual)} rows, expected {len(expected_rows)}"
     for index, (got, want) in enumerate(zip(actual, expected_rows)):
         for column, value in want.items():
@@ -1322,7 +1318,7 @@ def test_valid_llm_span_lines_decode_exactly(lines, ensure_ascii):
     event_rows = [event for _, _, events in lines for event in events]
     assert added == len(lines) + len(event_rows) == columns.rows
     check_rows(columns, "trace_spans", [row for _, row, _ in lines])
-    for got, (line, _, _) in zip(table_rows(columns, "trace_spans"), lines):
+    for got, (line, _, _) in zip(decoded_rows(columns, "trace_spans"), lines):
         for key in ("input", "output"):
             expected = line.get(key)
             assert same(None if got[key] is None else orjson.loads(got[key]), expected), (key, got[key], expected)
