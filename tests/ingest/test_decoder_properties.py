@@ -50,6 +50,7 @@ from hypothesis import strategies as st
 from observatory_etl.ingest import llm_spans, otlp_json
 from observatory_etl.ingest.columns import TABLE_COLUMNS, Columns, DecodeError
 from observatory_etl.ingest.frames import RAW_SCHEMAS, frames
+from observatory_etl.ingest.otlp_json import typed as otlp_typed
 from observatory_etl.ingest.otlp_json.values import camelize
 from observatory_etl.tables import LLM_COLUMNS
 from tests.conftest import decoded_rows
@@ -1047,6 +1048,37 @@ def test_mutated_requests_are_decoded_or_rejected_never_raise(signal, data):
     problem = misfit(columns)
     assert problem is None, problem
     frames(columns)  # decoded columns always build frames (no out-of-range or wrongly typed value)
+
+
+@pytest.mark.parametrize("signal", SIGNALS)
+@_settings(150, shrink=False)
+@given(data=st.data())
+def test_the_typed_fast_path_decodes_exactly_as_the_general_decoder(signal, data):
+    """otlp_json.typed (msgspec Structs) on valid and mutated canonical-form files: the same columns, LLM
+    columns, record counts, rejects and errors as the general decoder (``typed=False``)."""
+    docs = data.draw(st.lists(REQUESTS[signal].map(lambda pair: pair[0]), min_size=1, max_size=2), label="requests")
+    rnd = data.draw(st.randoms(use_true_random=False), label="random")
+    kinds = data.draw(st.lists(st.sampled_from(MUTATIONS), max_size=2), label="mutations")
+    for kind in kinds:
+        if kind != "truncate":
+            index = rnd.randrange(len(docs))
+            docs[index], done = mutate(data, rnd, docs[index], kind, OTLP_FIELDS)
+            note(f"request {index}: {done}")
+    raw = b"\n".join(encode(doc, ensure_ascii=rnd.random() < 0.5) for doc in docs)
+    note(f"file: {raw[:3000]!r}")
+    outcomes = []
+    for typed in (True, False):
+        columns = new_columns()
+        try:
+            added = otlp_json.decode(signal, raw, columns, typed=typed)
+        except DecodeError as exc:
+            outcomes.append(("DecodeError", str(exc)))
+            continue
+        tables = {table: decoded_rows(columns, table) for table in TABLES[signal]}
+        outcomes.append((added, columns.rows, columns.rejects, tables))
+    assert same(outcomes[0], outcomes[1])
+    if not kinds and signal in ("traces", "logs") and type(outcomes[0][0]) is int:  # valid: the fast path took it
+        assert otlp_typed.decode(signal, raw, new_columns()) == outcomes[0][0]
 
 
 # ---------------------------------------------------------------------------------------------------

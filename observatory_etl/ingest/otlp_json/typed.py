@@ -1,0 +1,338 @@
+"""The fast path of the OTLP/JSON decoder: typed msgspec Structs for the canonical form of traces and logs.
+
+The canonical form is what the Collector's exporters write (lowerCamelCase field names, opentelemetry-proto
+``docs/specification.md`` "JSON Protobuf Encoding"). msgspec parses it straight into Structs holding only
+the fields the tables keep — no parse tree of dicts for a whole file, and typed values checked in C — and
+the rows are then built exactly as the general decoder (:mod:`.traces`, :mod:`.logs`) builds them, with
+the same value functions (:mod:`.values`).
+
+Anything else falls back to the general decoder for the whole file: :func:`decode` returns None when a
+file does not parse into these Structs (proto field names, a null where a value belongs, a value of
+another JSON type, another signal, no records) or when one of its records is malformed (the general
+decoder then rejects exactly that record with its path and reason). So the fast path never decides what is
+rejected; it only makes valid files cheap. Where a field may be an integer or a string (64-bit integers,
+enums), both are accepted here as there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Union
+
+import msgspec
+import orjson
+from msgspec import UNSET, Struct, UnsetType
+
+from ...llm.mapping import resource_environment
+from ..columns import RECORD_ERRORS, Columns, DecodeError
+from .values import (
+    _NON_FINITE,
+    MAX_ANY_VALUE_DEPTH,
+    SEVERITY_NUMBERS,
+    SPAN_KINDS,
+    STATUS_CODES,
+    enum_value,
+    int64,
+    span_id_int,
+    time_ns,
+    to_float,
+    to_int,
+    trace_id_bytes,
+)
+
+Int = Union[int, str]  # a 64-bit integer or an enum: a JSON number or a string
+
+
+class AnyValue(Struct):
+    """common/v1/common.proto AnyValue; a null member is not this form (UNSET defaults reject it)."""
+
+    stringValue: Union[str, UnsetType] = UNSET
+    intValue: Union[Int, UnsetType] = UNSET
+    boolValue: Union[bool, UnsetType] = UNSET
+    doubleValue: Union[float, str, UnsetType] = UNSET
+    arrayValue: Union["ArrayValue", UnsetType] = UNSET
+    kvlistValue: Union["KeyValueList", UnsetType] = UNSET
+    bytesValue: Union[str, UnsetType] = UNSET
+
+
+class KeyValue(Struct):
+    key: str
+    value: Union[AnyValue, None] = None
+
+
+class ArrayValue(Struct):
+    values: list[AnyValue] = []
+
+
+class KeyValueList(Struct):
+    values: list[KeyValue] = []
+
+
+class Resource(Struct):
+    attributes: list[KeyValue] = []
+
+
+class Scope(Struct):
+    name: str = ""
+    version: str = ""
+    attributes: list[KeyValue] = []
+
+
+class Status(Struct):
+    code: Int = 0
+    message: str = ""
+
+
+class Event(Struct):
+    timeUnixNano: Int = 0
+    name: str = ""
+    attributes: list[KeyValue] = []
+
+
+class Link(Struct):
+    traceId: str = ""
+    spanId: str = ""
+    traceState: str = ""
+    attributes: list[KeyValue] = []
+
+
+class Span(Struct):
+    traceId: str = ""
+    spanId: str = ""
+    parentSpanId: str = ""
+    traceState: str = ""
+    name: str = ""
+    kind: Int = 0
+    startTimeUnixNano: Int = 0
+    endTimeUnixNano: Int = 0
+    attributes: list[KeyValue] = []
+    events: list[Event] = []
+    links: list[Link] = []
+    status: Union[Status, None] = None
+
+
+class ScopeSpans(Struct):
+    scope: Union[Scope, None] = None
+    spans: list[Span] = []
+
+
+class ResourceSpans(Struct):
+    resource: Union[Resource, None] = None
+    scopeSpans: list[ScopeSpans] = []
+
+
+class TracesRequest(Struct):
+    resourceSpans: Union[list[ResourceSpans], UnsetType] = UNSET  # missing: maybe another signal
+
+
+class LogRecord(Struct):
+    timeUnixNano: Int = 0
+    observedTimeUnixNano: Int = 0
+    severityNumber: Int = 0
+    severityText: str = ""
+    body: Union[AnyValue, None] = None
+    attributes: list[KeyValue] = []
+    flags: Int = 0
+    traceId: str = ""
+    spanId: str = ""
+    eventName: str = ""
+
+
+class ScopeLogs(Struct):
+    scope: Union[Scope, None] = None
+    logRecords: list[LogRecord] = []
+
+
+class ResourceLogs(Struct):
+    resource: Union[Resource, None] = None
+    scopeLogs: list[ScopeLogs] = []
+
+
+class LogsRequest(Struct):
+    resourceLogs: Union[list[ResourceLogs], UnsetType] = UNSET
+
+
+class _Fallback(Exception):
+    """This file is not for the fast path: the general decoder decodes it."""
+
+
+def decode(signal: str, data: bytes, columns: Columns) -> int | None:
+    """Decode one file's canonical OTLP/JSON ``traces`` or ``logs`` into ``columns``; returns records added, or
+    None (``columns`` left as it was) when the general decoder must decode the file (see the module doc).
+
+    Accepts one JSON document or JSON Lines. Raises nothing for any input."""
+    build = _SIGNALS.get(signal)
+    if build is None:
+        return None
+    decoder, top, decode_signal = build
+    mark = columns.mark()
+    try:
+        try:
+            requests = [decoder.decode(data)]
+        except msgspec.DecodeError:  # JSON Lines (or not this form: the lines then fail too)
+            requests = [decoder.decode(line) for line in data.splitlines() if line.strip()]
+        added = 0
+        for request in requests:
+            resources = getattr(request, top)
+            if resources is UNSET:
+                raise _Fallback  # a request without this signal's list: maybe another signal's (the general decoder says)
+            added += decode_signal(resources, columns)
+        if not added:
+            raise _Fallback  # empty requests, another signal, or no records: the general decoder says which
+    except (msgspec.DecodeError, _Fallback, *RECORD_ERRORS):
+        columns.truncate(mark)
+        return None
+    columns.rows += added
+    return added
+
+
+def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int:
+    """:func:`.traces.decode_traces` over Structs (row for row the same columns); raises on a malformed record."""
+    tables = columns.tables
+    span_lists = list(tables["trace_spans"].values())
+    event_lists = list(tables["trace_events"].values())
+    link_lists = list(tables["trace_links"].values())
+    first_span_list = span_lists[0]
+    llm_add = columns.llm.add
+    dumps = orjson.dumps
+    added = 0
+    for resource_entry in resource_spans:
+        resource_json, service, resource = _resource(resource_entry.resource)
+        environment = resource_environment(resource)
+        for scope_entry in resource_entry.scopeSpans:
+            scope_name, scope_version, scope_json = _scope(scope_entry.scope)
+            for span in scope_entry.spans:
+                trace_id = trace_id_bytes(span.traceId)
+                span_id = span_id_int(span.spanId)
+                start_ns = time_ns(span.startTimeUnixNano, "startTimeUnixNano")
+                end_ns = time_ns(span.endTimeUnixNano, "endTimeUnixNano")
+                attrs = _attributes(span.attributes)
+                span_events = []
+                for event_index, event in enumerate(span.events):
+                    event_time = time_ns(event.timeUnixNano, f"event {event_index} timeUnixNano")
+                    event_attrs = _attributes(event.attributes)
+                    for values, value in zip(event_lists, (trace_id, span_id, event_index, event_time, event.name,
+                                                           dumps(event_attrs).decode() if event_attrs else "{}")):
+                        values.append(value)
+                    span_events.append((event_time, event.name, event_attrs))
+                for link_index, link in enumerate(span.links):
+                    link_attrs = _attributes(link.attributes)
+                    for values, value in zip(link_lists, (
+                        trace_id, span_id, link_index,
+                        trace_id_bytes(link.traceId, required=False, field=f"link {link_index} traceId"),
+                        span_id_int(link.spanId, required=False, field=f"link {link_index} spanId"),
+                        link.traceState or None, dumps(link_attrs).decode() if link_attrs else "{}",
+                    )):
+                        values.append(value)
+                status = span.status
+                llm_add(len(first_span_list), attrs, environment, span_events)
+                for values, value in zip(span_lists, (
+                    trace_id, span_id, span_id_int(span.parentSpanId, required=False, field="parentSpanId"),
+                    span.traceState or None, span.name, enum_value(span.kind, SPAN_KINDS, "kind"),
+                    service, scope_name, scope_version, start_ns, end_ns,
+                    0 if status is None else enum_value(status.code, STATUS_CODES, "status code"),
+                    None if status is None else status.message or None,
+                    dumps(attrs).decode() if attrs else "{}", resource_json, scope_json,
+                )):
+                    values.append(value)
+                added += 1 + len(span.events) + len(span.links)
+    return added
+
+
+def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
+    """:func:`.logs.decode_logs` over Structs (row for row the same columns); raises on a malformed record."""
+    log_lists = list(columns.tables["logs"].values())
+    dumps = orjson.dumps
+    md5 = hashlib.md5
+    added = 0
+    for resource_entry in resource_logs:
+        resource_json, service, _ = _resource(resource_entry.resource)
+        for scope_entry in resource_entry.scopeLogs:
+            scope_name, scope_version, scope_json = _scope(scope_entry.scope)
+            scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
+            for record in scope_entry.logRecords:
+                time = time_ns(record.timeUnixNano, "timeUnixNano")
+                observed = time_ns(record.observedTimeUnixNano, "observedTimeUnixNano")
+                trace_id = trace_id_bytes(record.traceId, required=False)
+                span_id = span_id_int(record.spanId, required=False)
+                flags = to_int(record.flags or 0)
+                severity_number = enum_value(record.severityNumber, SEVERITY_NUMBERS, "severityNumber")
+                severity_text = record.severityText or None
+                body = dumps(_value(record.body)).decode()
+                event_name = record.eventName or None
+                attrs = _attributes(record.attributes)
+                attrs = dumps(attrs).decode() if attrs else "{}"
+                # log_id: as .logs._log computes it (record_key of the record's identity fields, inlined).
+                key = (
+                    f"{time}\x1f{observed}\x1f{trace_id.hex() if trace_id else ''}\x1f"
+                    f"{'' if span_id is None else span_id}\x1f{flags}\x1f{severity_number}\x1f{severity_text or ''}\x1f"
+                    f"{body}\x1f{event_name or ''}\x1f{scope_part}{attrs}\x1f{resource_json}"
+                )
+                for values, value in zip(log_lists, (
+                    md5(key.encode(), usedforsecurity=False).digest(), time, observed, trace_id, span_id, flags & 0xFF,
+                    severity_number, severity_text, body, event_name, service, scope_name, scope_version, scope_json,
+                    attrs, resource_json,
+                )):
+                    values.append(value)
+                added += 1
+    return added
+
+
+_SIGNALS = {
+    "traces": (msgspec.json.Decoder(TracesRequest), "resourceSpans", _decode_traces),
+    "logs": (msgspec.json.Decoder(LogsRequest), "resourceLogs", _decode_logs),
+}
+
+
+def _resource(resource: Resource | None) -> tuple[str, str | None, dict]:
+    """As :func:`.values.read_resource`: ``(attributes JSON text, service.name or None, attributes)``."""
+    attrs = _attributes(resource.attributes) if resource is not None else {}
+    service = attrs.get("service.name")
+    return orjson.dumps(attrs).decode(), service if isinstance(service, str) else None, attrs
+
+
+def _scope(scope: Scope | None) -> tuple[str | None, str | None, str]:
+    """As :func:`.values.scopes`: ``(name or None, version or None, attributes JSON text)``."""
+    if scope is None:
+        return None, None, "{}"
+    attrs = _attributes(scope.attributes)
+    return scope.name or None, scope.version or None, orjson.dumps(attrs).decode() if attrs else "{}"
+
+
+def _attributes(key_values: list[KeyValue]) -> dict:
+    """As :func:`.values.attributes_dict`: ``{key: value}``, the last of duplicate keys winning."""
+    out = {}
+    for kv in key_values:
+        value = kv.value
+        if value is not None:
+            string = value.stringValue
+            if string is not UNSET:
+                out[kv.key] = string
+                continue
+        out[kv.key] = _value(value)
+    return out
+
+
+def _value(value: AnyValue | None, depth: int = 1):
+    """As :func:`.values.any_value` (same JSON values, same depth limit)."""
+    if value is None:
+        return None
+    if depth > MAX_ANY_VALUE_DEPTH:
+        raise DecodeError(f"AnyValue nested deeper than {MAX_ANY_VALUE_DEPTH} levels")
+    if value.stringValue is not UNSET:
+        return value.stringValue
+    if value.intValue is not UNSET:
+        return int64(value.intValue)
+    if value.boolValue is not UNSET:
+        return value.boolValue
+    if value.doubleValue is not UNSET:
+        number = to_float(value.doubleValue)
+        return number if math.isfinite(number) else _NON_FINITE[str(number)]
+    if value.arrayValue is not UNSET:
+        return [_value(v, depth + 1) for v in value.arrayValue.values]
+    if value.kvlistValue is not UNSET:
+        return {kv.key: _value(kv.value, depth + 1) for kv in value.kvlistValue.values}
+    if value.bytesValue is not UNSET:
+        return value.bytesValue
+    return None
