@@ -74,7 +74,17 @@ def frame(table: str, columns: dict[str, list], llm: LlmSources | None = None,
             exprs.append(pl.col(column))
         if table == "trace_spans" and column == "end_time_unix_nano":
             exprs.append((pl.col("end_time_unix_nano") - pl.col("start_time_unix_nano")).alias("duration_ns"))
-    return raw.select(exprs).unique(subset=list(KEYS[table]), keep="first", maintain_order=True)
+    return first_per_key(raw.select(exprs), table)
+
+
+def first_per_key(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """``frame`` without the rows that repeat an earlier row's key (``KEYS[table]``); the frame itself, not a
+    copy, when no key repeats (the usual case: the check hashes the keys, the copy would move every value)."""
+    keys = list(KEYS[table])
+    key = pl.struct(keys) if len(keys) > 1 else pl.col(keys[0])
+    if not frame.height or not frame.select(key.is_duplicated().any()).item():
+        return frame
+    return frame.unique(subset=keys, keep="first", maintain_order=True)
 
 
 def frames(columns: Columns) -> dict[str, pl.DataFrame]:

@@ -18,7 +18,6 @@ Two steps:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -42,13 +41,13 @@ _OPERATIONS = {
 _REQUEST_TYPES = {"chat": "GENERATION", "completion": "GENERATION", "embedding": "EMBEDDING", "rerank": "RERANKER"}
 _TRACELOOP_KINDS = {"workflow": "CHAIN", "task": "CHAIN", "agent": "AGENT", "tool": "TOOL"}
 _TTFT_EVENTS = ("First Token Stream Event", "gen_ai.content.completion.chunk")
-_INDEXED_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.")
-_INDEXED = {
-    "openllmetry_input": re.compile(r"^gen_ai\.prompt\.(\d+)\.(.+)$"),
-    "openllmetry_output": re.compile(r"^gen_ai\.completion\.(\d+)\.(.+)$"),
-    "openinference_input": re.compile(r"^llm\.input_messages\.(\d+)\.message\.(.+)$"),
-    "openinference_output": re.compile(r"^llm\.output_messages\.(\d+)\.message\.(.+)$"),
+# Indexed message families: key prefix → (family, text between the index and the field).
+_INDEXED_FAMILIES = {
+    "gen_ai.prompt.": ("openllmetry_input", ""), "gen_ai.completion.": ("openllmetry_output", ""),
+    "llm.input_messages.": ("openinference_input", "message."),
+    "llm.output_messages.": ("openinference_output", "message."),
 }
+_INDEXED_PREFIXES = tuple(_INDEXED_FAMILIES)
 
 # The span-attribute sources of each column, in precedence order (docs/llm-mapping.md).
 _SOURCES = {
@@ -97,6 +96,9 @@ _EXTRAS = {
     "indexed_finish": pl.String,  # JSON text of a list of text
 }
 _NO_EXTRAS = (None,) * len(_EXTRAS)
+# GenAI spans whose LLM columns are computed at once: bounds the source columns and the expressions'
+# intermediate columns (the messages are copied by each step) to a few MB.
+_BATCH = 8192
 LLM_SCHEMA: dict[str, pl.DataType] = {c.name: c.type.dtype for c in LLM_SPAN_COLUMNS}
 
 
@@ -180,9 +182,7 @@ class LlmSources:
         ``prices`` price the spans without provided costs (resolved spans too: their cost columns hold the
         provided costs or null). Raises nothing for any attribute values (values of unexpected types become
         null or text, as the contract says)."""
-        parts = []
-        if self.rows:
-            parts.append(self._sources(start_ns, end_ns))
+        parts = [self._sources(start_ns, end_ns, at) for at in range(0, len(self.rows), _BATCH)]
         if self.resolved_rows:
             rows = pl.Series("row", self.resolved_rows, dtype=pl.UInt32)
             parts.append(pl.DataFrame(
@@ -192,13 +192,14 @@ class LlmSources:
             return pl.DataFrame(schema={"row": pl.UInt32, **LLM_SCHEMA})
         return _with_costs(pl.concat(parts) if len(parts) > 1 else parts[0], prices)
 
-    def _sources(self, start_ns: pl.Series, end_ns: pl.Series) -> pl.DataFrame:
-        """``row``, ``start_ns`` and the LLM columns of the GenAI spans, the costs being the provided ones."""
-        rows = pl.Series("row", self.rows, dtype=pl.UInt32)
+    def _sources(self, start_ns: pl.Series, end_ns: pl.Series, at: int) -> pl.DataFrame:
+        """``row``, ``start_ns`` and the LLM columns of the GenAI spans ``at`` … ``at + _BATCH``, the costs being
+        the provided ones."""
+        rows = pl.Series("row", self.rows[at:at + _BATCH], dtype=pl.UInt32)
         data: dict[str, pl.Series] = {"row": rows, "start_ns": start_ns.gather(rows), "end_ns": end_ns.gather(rows)}
-        for key, values in zip(SOURCE_KEYS, zip(*self.values)):
+        for key, values in zip(SOURCE_KEYS, zip(*self.values[at:at + _BATCH])):
             data.update(_typed(key, values))
-        for (name, dtype), values in zip(_EXTRAS.items(), zip(*self.extras)):
+        for (name, dtype), values in zip(_EXTRAS.items(), zip(*self.extras[at:at + _BATCH])):
             data[name] = pl.Series(name, values, dtype=dtype)
         sources = pl.DataFrame(data).with_columns(
             pl.when(pl.col(key) != "").then(pl.col(key)).alias(key)
@@ -249,13 +250,14 @@ def _extras(attributes: dict, indexed_keys: list[str], environment: str | None, 
 
 def _indexed(attributes: dict, keys: list[str]) -> dict[str, list[dict]]:
     """Collect indexed message attributes (``gen_ai.prompt.{i}.rest``, ``llm.input_messages.{i}.message.rest``,
-    …) among ``keys`` into one dict per index, in index order, per family (keys of ``_INDEXED``)."""
+    …) among ``keys`` into one dict per index, in index order, per family (see ``_INDEXED_FAMILIES``)."""
     found: dict[str, dict[int, dict]] = {}
     for key in keys:
-        for name, pattern in _INDEXED.items():
-            match = pattern.match(key)
-            if match:
-                found.setdefault(name, {}).setdefault(int(match[1]), {})[match[2]] = attributes[key]
+        for prefix, (name, infix) in _INDEXED_FAMILIES.items():
+            if key.startswith(prefix):
+                index, dot, field = key[len(prefix):].partition(".")
+                if dot and index.isdecimal() and field.startswith(infix) and len(field) > len(infix):
+                    found.setdefault(name, {}).setdefault(int(index), {})[field[len(infix):]] = attributes[key]
                 break
     return {name: [rows[i] for i in sorted(rows)] for name, rows in found.items()}
 

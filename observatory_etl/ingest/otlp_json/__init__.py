@@ -103,11 +103,11 @@ def decode(signal: str, data: bytes, columns: Columns, *, typed: bool = True) ->
         DecodeError: the file as a whole is not OTLP/JSON of ``signal`` (not JSON, a request of another
             signal, or a non-empty file holding no record at all); ``columns`` is then left as it was.
     """
-    snake_case = any(marker in data for marker in SNAKE_CASE_MARKERS)
-    if typed and not snake_case:  # the canonical form: typed msgspec decode when the whole file is valid (.typed)
+    if typed:  # the canonical form: typed msgspec decode when the whole file is valid (.typed)
         added = decode_typed(signal, data, columns)
         if added is not None:
             return added
+    snake_case = any(marker in data for marker in SNAKE_CASE_MARKERS)
     decode_signal = _DECODERS[signal]
     top = _TOP_KEY[signal]
     mark, rejected = columns.mark(), len(columns.rejects)

@@ -7,8 +7,8 @@ the rows are then built exactly as the general decoder (:mod:`.traces`, :mod:`.l
 the same value functions (:mod:`.values`).
 
 Anything else falls back to the general decoder for the whole file: :func:`decode` returns None when a
-file does not parse into these Structs (proto field names, a null where a value belongs, a value of
-another JSON type, another signal, no records) or when one of its records is malformed (the general
+file does not parse into these Structs (proto field names or any field the form does not declare, a null
+where a value belongs, a value of another JSON type, another signal, no records) or when one of its records is malformed (the general
 decoder then rejects exactly that record with its path and reason). So the fast path never decides what is
 rejected; it only makes valid files cheap. Where a field may be an integer or a string (64-bit integers,
 enums), both are accepted here as there.
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Union
+import re
+from typing import Any, Union
 
 import msgspec
 import orjson
@@ -28,6 +29,7 @@ from ...llm.mapping import resource_environment
 from ..columns import RECORD_ERRORS, Columns, DecodeError
 from .values import (
     _NON_FINITE,
+    INT64_MAX,
     MAX_ANY_VALUE_DEPTH,
     SEVERITY_NUMBERS,
     SPAN_KINDS,
@@ -42,9 +44,16 @@ from .values import (
 )
 
 Int = Union[int, str]  # a 64-bit integer or an enum: a JSON number or a string
+Ignored = Any  # a field of the form that no table keeps (dropped counts, schema URLs, flags)
 
 
-class AnyValue(Struct):
+class _Struct(Struct, forbid_unknown_fields=True, gc=False):
+    """Every field of the canonical form is declared; any other field (a proto field name such as
+    ``trace_id``, a field of a newer OTLP) fails the parse, so that the general decoder decodes the file
+    (it ignores unknown fields, after renaming proto field names). ``gc=False``: Structs hold no cycles."""
+
+
+class AnyValue(_Struct):
     """common/v1/common.proto AnyValue; a null member is not this form (UNSET defaults reject it)."""
 
     stringValue: Union[str, UnsetType] = UNSET
@@ -56,48 +65,54 @@ class AnyValue(Struct):
     bytesValue: Union[str, UnsetType] = UNSET
 
 
-class KeyValue(Struct):
+class KeyValue(_Struct):
     key: str
     value: Union[AnyValue, None] = None
 
 
-class ArrayValue(Struct):
+class ArrayValue(_Struct):
     values: list[AnyValue] = []
 
 
-class KeyValueList(Struct):
+class KeyValueList(_Struct):
     values: list[KeyValue] = []
 
 
-class Resource(Struct):
+class Resource(_Struct):
     attributes: list[KeyValue] = []
+    droppedAttributesCount: Ignored = None
+    entityRefs: Ignored = None
 
 
-class Scope(Struct):
+class Scope(_Struct):
     name: str = ""
     version: str = ""
     attributes: list[KeyValue] = []
+    droppedAttributesCount: Ignored = None
 
 
-class Status(Struct):
+class Status(_Struct):
     code: Int = 0
     message: str = ""
 
 
-class Event(Struct):
+class Event(_Struct):
     timeUnixNano: Int = 0
     name: str = ""
     attributes: list[KeyValue] = []
+    droppedAttributesCount: Ignored = None
 
 
-class Link(Struct):
+class Link(_Struct):
     traceId: str = ""
     spanId: str = ""
     traceState: str = ""
     attributes: list[KeyValue] = []
+    droppedAttributesCount: Ignored = None
+    flags: Ignored = None
 
 
-class Span(Struct):
+class Span(_Struct):
     traceId: str = ""
     spanId: str = ""
     parentSpanId: str = ""
@@ -110,23 +125,29 @@ class Span(Struct):
     events: list[Event] = []
     links: list[Link] = []
     status: Union[Status, None] = None
+    flags: Ignored = None
+    droppedAttributesCount: Ignored = None
+    droppedEventsCount: Ignored = None
+    droppedLinksCount: Ignored = None
 
 
-class ScopeSpans(Struct):
+class ScopeSpans(_Struct):
     scope: Union[Scope, None] = None
     spans: list[Span] = []
+    schemaUrl: Ignored = None
 
 
-class ResourceSpans(Struct):
+class ResourceSpans(_Struct):
     resource: Union[Resource, None] = None
     scopeSpans: list[ScopeSpans] = []
+    schemaUrl: Ignored = None
 
 
-class TracesRequest(Struct):
+class TracesRequest(_Struct):
     resourceSpans: Union[list[ResourceSpans], UnsetType] = UNSET  # missing: maybe another signal
 
 
-class LogRecord(Struct):
+class LogRecord(_Struct):
     timeUnixNano: Int = 0
     observedTimeUnixNano: Int = 0
     severityNumber: Int = 0
@@ -137,19 +158,22 @@ class LogRecord(Struct):
     traceId: str = ""
     spanId: str = ""
     eventName: str = ""
+    droppedAttributesCount: Ignored = None
 
 
-class ScopeLogs(Struct):
+class ScopeLogs(_Struct):
     scope: Union[Scope, None] = None
     logRecords: list[LogRecord] = []
+    schemaUrl: Ignored = None
 
 
-class ResourceLogs(Struct):
+class ResourceLogs(_Struct):
     resource: Union[Resource, None] = None
     scopeLogs: list[ScopeLogs] = []
+    schemaUrl: Ignored = None
 
 
-class LogsRequest(Struct):
+class LogsRequest(_Struct):
     resourceLogs: Union[list[ResourceLogs], UnsetType] = UNSET
 
 
@@ -168,12 +192,8 @@ def decode(signal: str, data: bytes, columns: Columns) -> int | None:
     decoder, top, decode_signal = build
     mark = columns.mark()
     try:
-        try:
-            requests = [decoder.decode(data)]
-        except msgspec.DecodeError:  # JSON Lines (or not this form: the lines then fail too)
-            requests = [decoder.decode(line) for line in data.splitlines() if line.strip()]
         added = 0
-        for request in requests:
+        for request in _requests(decoder, data):
             resources = getattr(request, top)
             if resources is UNSET:
                 raise _Fallback  # a request without this signal's list: maybe another signal's (the general decoder says)
@@ -187,6 +207,37 @@ def decode(signal: str, data: bytes, columns: Columns) -> int | None:
     return added
 
 
+def _requests(decoder: msgspec.json.Decoder, data: bytes):
+    """The file's requests: one JSON document, or JSON Lines decoded one line at a time (only one line's
+    Structs are alive at once, and lines are views of ``data``, not copies).
+
+    Raises:
+        msgspec.DecodeError: a line, or the file, is not a request of this form.
+    """
+    view = memoryview(data)
+    end = data.find(b"\n")
+    if end < 0 or _CONTENT.search(data, end) is None:
+        yield decoder.decode(data)  # one line
+        return
+    try:
+        first = decoder.decode(view[:end])
+    except msgspec.DecodeError:
+        yield decoder.decode(data)  # one document over several lines (or not this form at all)
+        return
+    yield first
+    start = end + 1
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if _CONTENT.search(data, start, end) is not None:  # blank lines are skipped
+            yield decoder.decode(view[start:end])
+        start = end + 1
+
+
+_CONTENT = re.compile(rb"\S")
+_ZERO16, _ZERO8 = bytes(16), bytes(8)
+
+
 def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int:
     """:func:`.traces.decode_traces` over Structs (row for row the same columns); raises on a malformed record."""
     tables = columns.tables
@@ -196,6 +247,7 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
     first_span_list = span_lists[0]
     llm_add = columns.llm.add
     dumps = orjson.dumps
+    fromhex, from_bytes = bytes.fromhex, int.from_bytes
     added = 0
     for resource_entry in resource_spans:
         resource_json, service, resource = _resource(resource_entry.resource)
@@ -203,10 +255,24 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
         for scope_entry in resource_entry.scopeSpans:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
             for span in scope_entry.spans:
-                trace_id = trace_id_bytes(span.traceId)
-                span_id = span_id_int(span.spanId)
-                start_ns = time_ns(span.startTimeUnixNano, "startTimeUnixNano")
-                end_ns = time_ns(span.endTimeUnixNano, "endTimeUnixNano")
+                # ids and times inline for the usual values; anything else through the value functions,
+                # which give the same value or raise the reason (the file then goes to the general decoder)
+                hex_id = span.traceId
+                trace_id = fromhex(hex_id) if len(hex_id) == 32 else None
+                if trace_id is None or len(trace_id) != 16 or trace_id == _ZERO16:
+                    trace_id = trace_id_bytes(hex_id)
+                hex_id = span.spanId
+                raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                if raw is None or len(raw) != 8 or raw == _ZERO8:
+                    span_id = span_id_int(hex_id)
+                else:
+                    span_id = from_bytes(raw, "big", signed=True)
+                start_ns = int(span.startTimeUnixNano)
+                if not 0 <= start_ns <= INT64_MAX:
+                    start_ns = time_ns(span.startTimeUnixNano, "startTimeUnixNano")
+                end_ns = int(span.endTimeUnixNano)
+                if not 0 <= end_ns <= INT64_MAX:
+                    end_ns = time_ns(span.endTimeUnixNano, "endTimeUnixNano")
                 attrs = _attributes(span.attributes)
                 span_events = []
                 for event_index, event in enumerate(span.events):
