@@ -48,13 +48,14 @@ def recompute_costs(
                 spans = pl.from_arrow(cur.fetch_arrow_table())
             start_ns = spans["start_time"].dt.epoch("ns") if spans.height else pl.Series([], dtype=pl.Int64)
             costs = computed_costs(spans.with_columns(start_ns.alias("start_ns")), prices)
-            frame = pl.DataFrame({
-                "trace_id": spans["trace_id"].cast(pl.Binary) if spans.height else pl.Series([], dtype=pl.Binary),
-                "span_id": spans["span_id"] if spans.height else pl.Series([], dtype=pl.Int64),
-            }).with_columns(
+            frame = pl.concat([
+                pl.DataFrame({
+                    "trace_id": spans["trace_id"].cast(pl.Binary) if spans.height else pl.Series([], dtype=pl.Binary),
+                    "span_id": spans["span_id"] if spans.height else pl.Series([], dtype=pl.Int64),
+                }),
                 costs,
-                pl.when(costs["total_cost_usd"].is_not_null()).then(pl.lit("computed")).otherwise(pl.lit(None, pl.String))
-                .alias("cost_source"),
+            ], how="horizontal").with_columns(
+                pl.when(pl.col("total_cost_usd").is_not_null()).then(pl.lit("computed")).alias("cost_source"),
             )
             changed = partition.update_costs(frame)
     finally:
