@@ -8,9 +8,10 @@ OpenInference (``openinference.span.kind``, ``llm.*``, ``input.value``, ``sessio
 Two steps:
 
 1. While spans decode, :meth:`LlmSources.add` keeps, for each GenAI span only, the values of the source
-   attributes (:data:`SOURCE_KEYS`, one C-level lookup per key) and the few sources that need the span's
-   other parts (the resource's environment, content and first-token events, indexed message attributes).
-2. Once per chunk, :meth:`LlmSources.frame` turns them into typed columns (one per source key) and computes
+   attributes it has (:data:`SOURCE_KEYS`: a set intersection with its keys, then one list per attribute
+   of the spans that have it) and the few sources that need the span's other parts (the resource's
+   environment, content and first-token events, indexed message attributes).
+2. When frames are built, :meth:`LlmSources.frame` turns them into typed columns (one per source key) and computes
    the 23 columns with expressions: precedence is ``coalesce`` (or ``when/then`` where a present but invalid
    value must still win) over the source columns in contract order; span types are lookups; costs join a
    price per distinct (provider, model, day) (:func:`observatory_etl.llm.costs.computed_costs`).
@@ -18,6 +19,7 @@ Two steps:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 import orjson
@@ -87,8 +89,9 @@ _KINDS.update({
     "gen_ai.input.messages": _JSON, "gen_ai.output.messages": _JSON, "llm.invocation_parameters": _JSON,
     "input.value": _VALUE, "output.value": _VALUE,
 })
-#: Every span attribute the mapping reads, in the order :meth:`LlmSources.add` keeps their values.
+#: Every span attribute the mapping reads.
 SOURCE_KEYS: tuple[str, ...] = tuple(_KINDS)
+_SOURCE_SET = frozenset(SOURCE_KEYS)
 # Per GenAI span, what the attributes alone do not give (LlmSources._extras).
 _EXTRAS = {
     "resource_environment": pl.String, "ttft_event_ns": pl.Int64, "event_input": pl.String,
@@ -122,11 +125,12 @@ class LlmSources:
     files come with their columns already resolved (:meth:`add_resolved`).
     """
 
-    __slots__ = ("rows", "values", "extras", "resolved_rows", "resolved")
+    __slots__ = ("rows", "sparse", "extras", "resolved_rows", "resolved")
 
     def __init__(self) -> None:
         self.rows: list[int] = []
-        self.values: list[tuple] = []  # per GenAI span: its attribute values in SOURCE_KEYS order
+        # per source attribute: the GenAI spans that have it (their positions in ``rows``) and its values there
+        self.sparse: dict[str, tuple[list[int], list]] = {key: ([], []) for key in SOURCE_KEYS}
         self.extras: list[tuple] = []  # per GenAI span: values of _EXTRAS
         self.resolved_rows: list[int] = []
         self.resolved: list[tuple] = []  # per native span: its LLM_COLUMNS values
@@ -148,8 +152,15 @@ class LlmSources:
                 break
         else:
             return
+        position = len(self.rows)
         self.rows.append(row)
-        self.values.append(tuple(map(attributes.get, SOURCE_KEYS)))
+        sparse = self.sparse
+        for key in attributes.keys() & _SOURCE_SET:
+            value = attributes[key]
+            if value is not None:
+                at, values = sparse[key]
+                at.append(position)
+                values.append(value)
         indexed = [key for key in attributes if key.startswith(_INDEXED_PREFIXES)]
         if events or indexed:
             self.extras.append(_extras(attributes, indexed, environment, events))
@@ -165,13 +176,17 @@ class LlmSources:
 
     def truncate(self, rows: int) -> None:
         """Forget the spans at row ``rows`` and after (a file or record that was rejected after all)."""
-        for kept, lists in ((self.rows, (self.values, self.extras)), (self.resolved_rows, (self.resolved,))):
+        for kept, lists in ((self.rows, (self.extras,)), (self.resolved_rows, (self.resolved,))):
             keep = len(kept)
             while keep and kept[keep - 1] >= rows:
                 keep -= 1
             del kept[keep:]
             for values in lists:
                 del values[keep:]
+        keep = len(self.rows)
+        for at, values in self.sparse.values():
+            cut = bisect_left(at, keep)
+            del at[cut:], values[cut:]
 
     def frame(self, start_ns: pl.Series, end_ns: pl.Series, prices: PriceTable) -> pl.DataFrame:
         """The canonical LLM columns of the kept spans: ``row`` (UInt32, the span's row number) then
@@ -182,7 +197,13 @@ class LlmSources:
         ``prices`` price the spans without provided costs (resolved spans too: their cost columns hold the
         provided costs or null). Raises nothing for any attribute values (values of unexpected types become
         null or text, as the contract says)."""
-        parts = [self._sources(start_ns, end_ns, at) for at in range(0, len(self.rows), _BATCH)]
+        parts = []
+        if self.rows:
+            sources = self._sources(start_ns, end_ns)
+            expressions = _expressions(set(sources.columns))
+            # in slices of _BATCH spans: the expressions' intermediate columns (copies of the messages) stay small
+            parts = [sources.slice(at, _BATCH).select("row", "start_ns", *expressions).select("row", "start_ns", *LLM_COLUMNS)
+                     for at in range(0, sources.height, _BATCH)]
         if self.resolved_rows:
             rows = pl.Series("row", self.resolved_rows, dtype=pl.UInt32)
             parts.append(pl.DataFrame(
@@ -192,20 +213,33 @@ class LlmSources:
             return pl.DataFrame(schema={"row": pl.UInt32, **LLM_SCHEMA})
         return _with_costs(pl.concat(parts) if len(parts) > 1 else parts[0], prices)
 
-    def _sources(self, start_ns: pl.Series, end_ns: pl.Series, at: int) -> pl.DataFrame:
-        """``row``, ``start_ns`` and the LLM columns of the GenAI spans ``at`` … ``at + _BATCH``, the costs being
-        the provided ones."""
-        rows = pl.Series("row", self.rows[at:at + _BATCH], dtype=pl.UInt32)
+    def _sources(self, start_ns: pl.Series, end_ns: pl.Series) -> pl.DataFrame:
+        """One row per GenAI span: ``row``, ``start_ns``, ``end_ns``, a typed column per source attribute (null
+        where the span has none, see :func:`_typed`) and the :data:`_EXTRAS`."""
+        count = len(self.rows)
+        rows = pl.Series("row", self.rows, dtype=pl.UInt32)
         data: dict[str, pl.Series] = {"row": rows, "start_ns": start_ns.gather(rows), "end_ns": end_ns.gather(rows)}
-        for key, values in zip(SOURCE_KEYS, zip(*self.values[at:at + _BATCH])):
-            data.update(_typed(key, values))
-        for (name, dtype), values in zip(_EXTRAS.items(), zip(*self.extras[at:at + _BATCH])):
+        for key, (at, values) in self.sparse.items():
+            for name, column in _typed(key, values).items():
+                data[name] = _scattered(column, at, count)
+        for (name, dtype), values in zip(_EXTRAS.items(), zip(*self.extras)):
             data[name] = pl.Series(name, values, dtype=dtype)
-        sources = pl.DataFrame(data).with_columns(
+        return pl.DataFrame(data).with_columns(
             pl.when(pl.col(key) != "").then(pl.col(key)).alias(key)
             for key in SOURCE_KEYS if data[key].dtype == pl.String and f"{key}?" not in data
         )
-        return sources.select("row", "start_ns", *_expressions(set(sources.columns))).select("row", "start_ns", *LLM_COLUMNS)
+
+
+def _scattered(column: pl.Series, at: list[int], count: int) -> pl.Series:
+    """``column`` (the values of the spans at positions ``at``) as a column of all ``count`` spans: null (False
+    for a Boolean presence column) for the others."""
+    if len(at) == count:
+        return column
+    fill = False if column.dtype == pl.Boolean else None
+    dense = pl.select(pl.repeat(fill, count, dtype=column.dtype)).to_series().alias(column.name)
+    if at:
+        dense.scatter(at, column)
+    return dense
 
 
 def _with_costs(frame: pl.DataFrame, prices: PriceTable) -> pl.DataFrame:
@@ -262,8 +296,8 @@ def _indexed(attributes: dict, keys: list[str]) -> dict[str, list[dict]]:
     return {name: [rows[i] for i in sorted(rows)] for name, rows in found.items()}
 
 
-def _typed(key: str, values: tuple) -> dict[str, pl.Series]:
-    """One source attribute's values (a tuple over the GenAI spans, None where absent) as typed columns:
+def _typed(key: str, values: list) -> dict[str, pl.Series]:
+    """One source attribute's values (those of the GenAI spans that have it) as typed columns:
     ``key`` (its value, null where absent or invalid) and, where a present value can be invalid, ``key?``
     (Boolean: present and non-empty), which then decides precedence instead of ``key`` being non-null.
 
