@@ -67,9 +67,10 @@ def _read_ahead(store, files: list[LandingFile]) -> int:
 class Decoder:
     """Decode an hour's files in key order: in this process (``workers=0``) or in ``workers`` processes.
 
-    In this process, files decode into shared column lists and their frames are built per chunk by
-    :meth:`flush` (a file's fixed cost of building polars frames — about 5 ms — is paid once per chunk, not
-    once per file: an hour of thousands of small files); the results :meth:`map` yields then have no frames.
+    In this process, files decode into shared column lists whose frames :meth:`flush` builds once
+    :data:`FRAME_ROWS` rows have gathered (a file's fixed cost of building polars frames — about 5 ms — is
+    paid once per many small files, not once per file; and a chunk holds frames, not the several times larger
+    Python lists); the results :meth:`map` yields then have no frames.
     Worker processes return each file's frames, and :meth:`flush` gives nothing.
 
     :meth:`map` yields ``(file, decode_file result or LandingError)`` in key order (``on_bad_input`` as
