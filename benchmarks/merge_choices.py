@@ -9,7 +9,10 @@ prints seconds per stage:
 * ``unpartitioned``: the same tables as plain tables (the first release's layout);
 * ``lz4 TOAST``: ``default_toast_compression = lz4`` instead of pglz for large jsonb values (when the
   server is built with lz4; the embedded one is not);
-* ``synchronous_commit off``: the commit does not wait for the WAL flush;
+* ``toast_tuple_target 2032``: the partitions at PostgreSQL's default, so rows over 2 kB are compressed
+  with pglz (the partitions are created with 8160: rows up to 8 kB stay as they are);
+* ``synchronous_commit off``: ``SET LOCAL`` in the load's transaction: the commit does not wait for the
+  WAL flush;
 * ``unlogged tables``: no WAL for the final tables (not crash-safe: measured to show the WAL's cost);
 * ``reload``: the same frames again into the loaded schema, every row already there (what a late file
   costs: its hour is loaded again whole);
@@ -18,6 +21,9 @@ prints seconds per stage:
 
 Each variant runs ``--rounds`` times (default 2) into a fresh schema after a ``CHECKPOINT``; the fastest
 round is reported, so a checkpoint or a noisy neighbour in one round does not decide the comparison.
+Merge seconds per table are printed for every variant. Then :mod:`benchmarks.merge_costs` breaks each
+table's merge down (JSON parsing, heap, WAL, TOAST compression, indexes, the ``NOT EXISTS`` anti-join,
+the LLM messages stored twice) with ``EXPLAIN (ANALYZE, BUFFERS, WAL)``; ``--no-costs`` skips it.
 
 Timings are printed, never asserted; the tuning notes in docs/tuning.md quote them.
 """
@@ -40,6 +46,7 @@ from observatory_etl.warehouse.ddl import ensure_schema
 from observatory_etl.warehouse.load import PartitionLoad
 from observatory_etl.warehouse.partitions import create_partitions
 
+from . import merge_costs
 from .run import HOUR, _decode_landing, synthesize
 
 SPAN_TABLES = ("trace_spans", "trace_events", "trace_links")
@@ -79,6 +86,7 @@ def _merge(database_url: str, schema: str, frames: dict[str, pl.DataFrame], sett
         with PartitionLoad(conn, schema, f"bench:{uuid.uuid4()}") as partition:
             partition.chunk(frames)
         seconds = dict(partition.stats.seconds)
+        seconds.update({f"merge {table}": s for table, s in partition.stats.table_seconds["merge"].items() if s})
         seconds["wall"] = time.perf_counter() - started
         with conn.cursor() as cur:
             cur.execute(f"SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '{wal_before}')::bigint")
@@ -112,6 +120,11 @@ def _unpartitioned() -> list[str]:
             f"ALTER TABLE {table} ADD PRIMARY KEY ({key})",
         ]
     return ddl
+
+
+def _default_toast_target() -> list[str]:
+    """DDL setting the day partitions back to PostgreSQL's default toast_tuple_target (2032 bytes)."""
+    return [f"ALTER TABLE {table}_p{HOUR:%Y%m%d} RESET (toast_tuple_target)" for table in PARTITIONED_TABLES]
 
 
 def _unlogged() -> list[str]:
@@ -169,19 +182,21 @@ def measure(database_url: str, frames: dict[str, pl.DataFrame], rounds: int = 2,
     variants: list[tuple[str, list[str], list[str]]] = [  # (name, DDL before, session settings)
         ("as shipped (partitioned, DO NOTHING)", [], []),
         ("unpartitioned tables", _unpartitioned(), []),
-        ("synchronous_commit off", [], ["SET synchronous_commit = off"]),
+        ("toast_tuple_target 2032 (pglz from 2 kB, before)", _default_toast_target(), []),
+        ("synchronous_commit off (SET LOCAL)", [], ["SET LOCAL synchronous_commit = off"]),
         ("unlogged tables (not crash-safe)", _unlogged(), []),
     ]
     if _has_lz4(database_url):
-        variants.insert(2, ("lz4 TOAST compression", [], ["SET default_toast_compression = lz4"]))
+        variants.insert(2, ("lz4 TOAST compression", [], ["SET LOCAL default_toast_compression = lz4"]))
     else:
         log("  lz4 TOAST compression: skipped, this server is built without lz4")
     rerun, parallel = "reload: every row already there", "two connections (spans ∥ logs, metrics)"
     best: dict[str, dict[str, float]] = {}
 
     def keep(name: str, seconds: dict[str, float]) -> None:
+        tables = ", ".join(f"{key[6:]} {s:.2f}" for key, s in seconds.items() if key.startswith("merge "))
         log(f"  {name:<40} wall {seconds['wall']:6.2f} s  (copy {seconds['copy']:.2f}, merge {seconds['merge']:.2f}, "
-            f"rollup {seconds['rollup']:.2f}, commit {seconds['commit']:.2f})")
+            f"rollup {seconds['rollup']:.2f}, commit {seconds['commit']:.2f}; merge per table: {tables})")
         if name not in best or seconds["wall"] < best[name]["wall"]:
             best[name] = seconds
 
@@ -230,16 +245,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spans", type=int, default=200_000, help="spans in the synthetic hour (default 200,000)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of every variant; the fastest is reported (default 2)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: the embedded server in $DAGSTER_HOME/postgres)")
+    parser.add_argument("--landing", metavar="DIR",
+                        help="load the hour already in this landing folder (e.g. the bench's --landing) instead of "
+                             "synthesizing one; --spans is then ignored")
+    parser.add_argument("--no-costs", dest="costs", action="store_false",
+                        help="skip the per-table breakdown of the merge (benchmarks.merge_costs)")
     args = parser.parse_args(argv)
     database_url = embedded.database_url(args.database_url)
     with tempfile.TemporaryDirectory(prefix="observatory-merge-") as workdir:
-        landing_url = str(Path(workdir) / "landing")
-        synthesize(landing_url, args.spans, print)
+        landing_url = args.landing or str(Path(workdir) / "landing")
+        if not args.landing:
+            synthesize(landing_url, args.spans, print)
         frames, _, _ = _decode_landing(landing_url, HOUR)
     rows = sum(frame.height for frame in frames.values())
     print(f"{rows:,} rows ({', '.join(f'{t} {f.height:,}' for t, f in frames.items())})", flush=True)
     results = measure(database_url, frames, args.rounds)
-    print("\n" + markdown(results, rows))
+    print("\n" + markdown(results, rows), flush=True)
+    if args.costs:
+        costs = merge_costs.measure(database_url, frames, args.rounds)
+        print(merge_costs.markdown(costs, {table: frame.height for table, frame in frames.items()}))
     return 0
 
 

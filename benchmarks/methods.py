@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
@@ -28,6 +28,15 @@ from psycopg2.extensions import parse_dsn
 from observatory_etl.pipeline.hour import PartitionResult, load_hour
 from observatory_etl.tables import RECORD_TABLES
 from observatory_etl.warehouse import sql_files
+from observatory_etl.warehouse.connection import connect
+from observatory_etl.warehouse.ddl import ensure_schema
+from observatory_etl.warehouse.load import (
+    STAGE_BATCH_ROWS,
+    LoadStats,
+    PartitionLoad,
+    stage,
+)
+from observatory_etl.warehouse.partitions import create_partitions
 
 Log = Callable[[str], None]
 
@@ -37,10 +46,13 @@ BATCHES = (100, 1_000, 5_000, 10_000)  # rows per statement / per COPY for the b
 PIPELINE_BATCH = 50_000  # rows per adbc_ingest call in the pipeline (its chunk size)
 
 CEILING = "COPY FROM server file (FORMAT binary), the ceiling"
+STREAMED = "COPY FROM STDIN of the same binary file (psycopg2 copy_expert): the ceiling + the client transfer"
 ROW_BY_ROW = "INSERT row by row (psycopg2 execute, 1 commit)"
-ADBC_TEMP = f"ADBC COPY into TEMP staging, {PIPELINE_BATCH:,} rows/call (the pipeline's way)"
+ADBC_TEMP = (f"ADBC COPY into TEMP staging, {PIPELINE_BATCH:,} rows/call in {STAGE_BATCH_ROWS:,}-row record batches "
+             "(the pipeline's own staging)")
 DLT = "dlt postgres merge, every table (pipeline.run whole)"
 PIPELINE = "observatory pipeline: load_hour, landing → final tables"
+LOAD_ALONE = "observatory load of the decoded frames: PartitionLoad (COPY, merge, rollups, commit), no decode"
 
 
 def multi_row_label(batch: int) -> str:
@@ -185,8 +197,11 @@ def _timed_load(conn, schema: str, label: str, load: Callable[[], None], log: Lo
     return Result(label, _count(conn, schema), seconds, note)
 
 
-def ceiling(pg, adbc_conn, schema: str, spans: pa.Table, log: Log) -> Result:
-    """Server-side ``COPY copy_target FROM '/tmp/…' (FORMAT binary)``: the fastest way rows get in.
+def ceiling(pg, adbc_conn, schema: str, spans: pa.Table, log: Log) -> list[Result]:
+    """Server-side ``COPY copy_target FROM '/tmp/…' (FORMAT binary)``: the fastest way rows get in; then,
+    when this process can read that file (same machine), ``COPY copy_target FROM STDIN (FORMAT binary)``
+    fed with the file's bytes by psycopg2's ``copy_expert``: the same server work plus the transfer from a
+    client, without any encoding on the client. Returns ``[ceiling]`` or ``[ceiling, streamed]``.
 
     The binary file is produced by the server from the same rows (``adbc_ingest`` into ``copy_scratch``,
     then ``COPY (SELECT …) TO`` the file) and removed afterwards. Server-side files need superuser (or
@@ -206,13 +221,20 @@ def ceiling(pg, adbc_conn, schema: str, spans: pa.Table, log: Log) -> Result:
             with pg.cursor() as cur:
                 cur.execute(f'COPY "{schema}".{TARGET} FROM %s (FORMAT binary)', (path,))
 
-        return _timed_load(pg, schema, CEILING, load, log)
+        def streamed() -> None:
+            with pg.cursor() as cur, open(path, "rb") as data:
+                cur.copy_expert(f'COPY "{schema}".{TARGET} FROM STDIN (FORMAT binary)', data, size=1 << 20)
+
+        results = [_timed_load(pg, schema, CEILING, load, log)]
+        if os.path.exists(path):
+            results.append(_timed_load(pg, schema, STREAMED, streamed, log))
+        return results
     except (psycopg2.errors.InsufficientPrivilege, psycopg2.OperationalError) as exc:
         pg.rollback()
         reason = str(exc).strip().splitlines()[0]
         log(f"{CEILING}: n/a: server-side COPY to/from a file is not permitted here ({reason}); "
             "it needs superuser or pg_write_server_files + pg_read_server_files")
-        return Result(CEILING, 0, None, f"n/a: not permitted ({reason})")
+        return [Result(CEILING, 0, None, f"n/a: not permitted ({reason})")]
     finally:
         _remove_server_file(pg, path, log)
 
@@ -271,11 +293,12 @@ def adbc_batches(adbc_conn, schema: str, spans: pa.Table, batch: int, log: Log) 
     return _timed_load(adbc_conn, schema, adbc_label(batch), load, log)
 
 
-def adbc_temp(adbc_conn, spans: pa.Table, log: Log) -> Result:
-    """The pipeline's staging: create ``stage_trace_spans`` (TEMP, ON COMMIT DROP, as
-    :class:`observatory_etl.warehouse.load.PartitionLoad` does) and ``adbc_ingest`` 50,000-row batches into it, each
-    followed by the ``TRUNCATE`` that follows a chunk's merge in the pipeline (so the temporary table never
-    outgrows a chunk, as there).
+def adbc_temp(adbc_conn, spans: pl.DataFrame, log: Log) -> Result:
+    """The pipeline's staging, alone on the machine: create ``stage_trace_spans`` (TEMP, ON COMMIT DROP, as
+    :class:`observatory_etl.warehouse.load.PartitionLoad` does) and stage 50,000-row slices of ``spans``
+    into it with the pipeline's own :func:`observatory_etl.warehouse.load.stage` (Arrow conversion
+    included), each followed by the ``TRUNCATE`` that follows a chunk's merge in the pipeline (so the
+    temporary table never outgrows a chunk, as there).
 
     Rows are those ``adbc_ingest`` reports (the table is gone after the commit).
     """
@@ -284,9 +307,8 @@ def adbc_temp(adbc_conn, spans: pa.Table, log: Log) -> Result:
     rows = 0
     with adbc_conn.cursor() as cur:
         cur.execute(_stage_spans_statement())
-        for offset in range(0, spans.num_rows, PIPELINE_BATCH):
-            rows += cur.adbc_ingest("stage_trace_spans", spans.slice(offset, PIPELINE_BATCH), mode="append",
-                                    temporary=True)
+        for offset in range(0, spans.height, PIPELINE_BATCH):
+            rows += stage(cur, "trace_spans", spans.slice(offset, PIPELINE_BATCH))
             cur.execute("TRUNCATE stage_trace_spans")
     adbc_conn.commit()
     return Result(ADBC_TEMP, rows, time.perf_counter() - started)
@@ -349,3 +371,36 @@ def whole_pipeline(hour: datetime, landing_url: str, database_url: str, schema: 
     )
     note = "skipped: every file already in the ledger" if result.skipped else ""
     return Result(label, sum(result.records.values()), result.wall_seconds, note), result
+
+
+def load_alone(hour: datetime, database_url: str, schema: str, frames: dict[str, pl.DataFrame], log: Log,
+               chunk_rows: int = PIPELINE_BATCH) -> tuple[Result, LoadStats]:
+    """The pipeline's load without its decode: the decoded ``frames`` staged and merged by
+    :class:`observatory_etl.warehouse.load.PartitionLoad` into a fresh ``schema`` (created, with the day
+    partitions of ``hour`` and its neighbours, before the clock starts), in chunks of about ``chunk_rows``
+    records as the pipeline cuts them, then the rollups and the commit: what dlt does with the same frames.
+
+    Rows are the records staged (every record table); the second value is the load's own figures
+    (seconds of copy and merge per table).
+    """
+    conn = connect(database_url)
+    try:
+        ensure_schema(conn, schema)
+        create_partitions(conn, schema, (hour - timedelta(days=1)).date(), (hour + timedelta(days=1)).date())
+        records = sum(frame.height for frame in frames.values())
+        chunks = max(1, -(-records // chunk_rows))
+        log(f"{LOAD_ALONE}: starting ({chunks} chunks)")
+        started = time.perf_counter()
+        with PartitionLoad(conn, schema, f"bench:{schema}") as partition:
+            for index in range(chunks):
+                partition.chunk({table: _part(frame, index, chunks) for table, frame in frames.items()})
+        seconds = time.perf_counter() - started
+    finally:
+        conn.close()
+    return Result(LOAD_ALONE, sum(partition.stats.staged.values()), seconds), partition.stats
+
+
+def _part(frame: pl.DataFrame, index: int, parts: int) -> pl.DataFrame:
+    """The ``index``-th of ``parts`` nearly equal slices of ``frame`` (the same share of every table)."""
+    size = -(-frame.height // parts)
+    return frame.slice(index * size, size)

@@ -78,7 +78,7 @@ def run(options: Options, log: Log = _print) -> Report:
     os.environ["DAGSTER_HOME"] = str(config.dagster_home())  # the embedded server lives under it
     database_url = embedded.database_url(options.database_url)
     tag = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    schemas = [tag, f"{tag}_pipeline", *methods.dlt_schemas(f"{tag}_dlt")]
+    schemas = [tag, f"{tag}_pipeline", f"{tag}_alone", *methods.dlt_schemas(f"{tag}_dlt")]
     with ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
         cleanup.callback(shutil.rmtree, workdir, True)
@@ -280,19 +280,23 @@ def _loads(report: Report, pg, database_url: str, tag: str, frames: dict[str, pl
     methods.create_tables(pg, tag)
     adbc_conn = connect(database_url)
     try:
+        for result in methods.ceiling(pg, adbc_conn, tag, arrow, log):
+            _add(report, result, log)
         steps: list[Callable[[], Result]] = [
-            lambda: methods.ceiling(pg, adbc_conn, tag, arrow, log),
             lambda: methods.insert_row_by_row(pg, tag, spans.columns, rows, log, capped),
             *(lambda b=batch: methods.insert_batches(pg, tag, spans.columns, rows, b, log, capped)
               for batch in methods.BATCHES),
             *(lambda b=batch: methods.adbc_batches(adbc_conn, tag, arrow, b, log) for batch in methods.BATCHES),
-            lambda: methods.adbc_temp(adbc_conn, arrow, log),
+            lambda: methods.adbc_temp(adbc_conn, spans, log),
         ]
         for step in steps:
             _add(report, step(), log)
     finally:
         adbc_conn.close()
     _add(report, methods.dlt_merge(pg, database_url, frames, f"{tag}_dlt", workdir / "dlt", log), log)
+    alone, stats = methods.load_alone(HOUR, database_url, f"{tag}_alone", frames, log)
+    _add(report, alone, log)
+    report.alone_table_seconds = {stage: dict(seconds) for stage, seconds in stats.table_seconds.items()}
 
 
 def _add(report: Report, result: Result, log: Log) -> None:
@@ -318,6 +322,8 @@ def _pipeline(report: Report, landing_url: str, database_url: str, schema: str, 
     report.stages = result.stage_seconds()
     report.records = first.rows
     report.merged = dict(result.load.merged)
+    report.staged = dict(result.load.staged)
+    report.table_seconds = {stage: dict(seconds) for stage, seconds in result.load.table_seconds.items()}
     before = _final_counts(pg, schema)
     again, rerun = methods.whole_pipeline(HOUR, landing_url, database_url, schema, log, label="rerun of the same hour")
     log(f"  done: {again.line()}")

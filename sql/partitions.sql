@@ -1,6 +1,10 @@
 -- Daily partitions of the large tables (trace_spans, trace_events, metric_data_points, logs), by event
 -- day in UTC. Each table has a DEFAULT partition (<table>_default) for rows of days without their own
 -- partition, so a load never fails on an unexpected timestamp.
+--
+-- Every partition (daily and default) has toast_tuple_target = 8160: rows up to 8 kB are stored as they
+-- are instead of being compressed with pglz from 2 kB on. The load is CPU-bound and pglz was a fifth of
+-- the trace_spans merge (docs/tuning.md, "Issue 11, session 4"); the cost is about 6% more storage.
 
 -- The partition column of a table partitioned by range (start_time or time).
 CREATE OR REPLACE FUNCTION partition_column(parent regclass) RETURNS name
@@ -35,8 +39,8 @@ BEGIN
         upper_bound := (day + 1)::timestamp AT TIME ZONE 'UTC';
         -- Built beside the parent and attached: rows of the day that went to the default partition move in
         -- first, because attaching checks that the default partition holds none of the new range.
-        EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
-                       schema_name, partition, parent);
+        EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS) '
+                       'WITH (toast_tuple_target = 8160)', schema_name, partition, parent);
         IF default_partition IS NOT NULL THEN
             EXECUTE format('WITH moved AS (DELETE FROM %s WHERE %I >= $1 AND %I < $2 RETURNING *) '
                            'INSERT INTO %I.%I SELECT * FROM moved',

@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS trace_spans (
     output                      jsonb,  -- completion messages
     PRIMARY KEY (trace_id, span_id, start_time)
 ) PARTITION BY RANGE (start_time);
-CREATE TABLE IF NOT EXISTS trace_spans_default PARTITION OF trace_spans DEFAULT;
+CREATE TABLE IF NOT EXISTS trace_spans_default PARTITION OF trace_spans DEFAULT WITH (toast_tuple_target = 8160);
 -- Hour-range queries inside a day partition (BRIN: tiny, cheap to maintain on time-ordered inserts).
 CREATE INDEX IF NOT EXISTS trace_spans_start_time_brin ON trace_spans USING brin (start_time);
 
@@ -117,7 +117,7 @@ CREATE TABLE IF NOT EXISTS trace_events (
     attributes  jsonb NOT NULL,
     PRIMARY KEY (trace_id, span_id, event_index, time)
 ) PARTITION BY RANGE (time);
-CREATE TABLE IF NOT EXISTS trace_events_default PARTITION OF trace_events DEFAULT;
+CREATE TABLE IF NOT EXISTS trace_events_default PARTITION OF trace_events DEFAULT WITH (toast_tuple_target = 8160);
 
 CREATE TABLE IF NOT EXISTS trace_links (
     trace_id        uuid NOT NULL,
@@ -172,7 +172,7 @@ CREATE TABLE IF NOT EXISTS metric_data_points (
     attributes              jsonb NOT NULL,
     PRIMARY KEY (point_id, time)
 ) PARTITION BY RANGE (time);
-CREATE TABLE IF NOT EXISTS metric_data_points_default PARTITION OF metric_data_points DEFAULT;
+CREATE TABLE IF NOT EXISTS metric_data_points_default PARTITION OF metric_data_points DEFAULT WITH (toast_tuple_target = 8160);
 CREATE INDEX IF NOT EXISTS metric_data_points_time_brin ON metric_data_points USING brin (time);
 
 CREATE TABLE IF NOT EXISTS logs (
@@ -194,7 +194,7 @@ CREATE TABLE IF NOT EXISTS logs (
     resource_attributes jsonb NOT NULL,
     PRIMARY KEY (log_id, time)
 ) PARTITION BY RANGE (time);
-CREATE TABLE IF NOT EXISTS logs_default PARTITION OF logs DEFAULT;
+CREATE TABLE IF NOT EXISTS logs_default PARTITION OF logs DEFAULT WITH (toast_tuple_target = 8160);
 CREATE INDEX IF NOT EXISTS logs_time_brin ON logs USING brin (time);
 
 -- The file ledger: one row per landing object loaded, written in the same transaction as its rows.

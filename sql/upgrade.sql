@@ -75,3 +75,21 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Partitions created before toast_tuple_target was set (sql/partitions.sql): rows up to 8 kB stay
+-- uncompressed from now on (rows already stored keep their form).
+DO $$
+DECLARE
+    part regclass;
+BEGIN
+    FOR part IN
+        SELECT i.inhrelid::regclass FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent IN ('trace_spans'::regclass, 'trace_events'::regclass, 'metric_data_points'::regclass,
+                              'logs'::regclass)
+          AND NOT coalesce(c.reloptions @> ARRAY['toast_tuple_target=8160'], false)
+    LOOP
+        EXECUTE format('ALTER TABLE %s SET (toast_tuple_target = 8160)', part);
+    END LOOP;
+END
+$$;

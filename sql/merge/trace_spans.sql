@@ -1,3 +1,8 @@
+-- NOT EXISTS skips rows already stored before their JSON is cast (a reload of an hour costs a third of a
+-- first load); ON CONFLICT still settles a race with a concurrent load. OFFSET 0 keeps the NOT EXISTS a
+-- probe of the key's index per staged row: without it the planner makes it an anti-join that reads and
+-- sorts the whole day partition for every chunk, a cost that grows with the day (docs/tuning.md, "Issue 11,
+-- session 4").
 -- Spans are immutable: the first copy of (trace_id, span_id) wins, a repeat changes nothing. The key
 -- holds start_time because the table is partitioned by it (sql/schema.sql); unset (NULL) is the epoch.
 INSERT INTO trace_spans (
@@ -19,5 +24,6 @@ FROM stage_trace_spans s
 WHERE NOT EXISTS (
     SELECT 1 FROM trace_spans t
     WHERE t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.start_time = coalesce(s.start_time, 'epoch')
+    OFFSET 0  -- see above: an index probe per row, never an anti-join
 )
 ON CONFLICT (trace_id, span_id, start_time) DO NOTHING

@@ -162,3 +162,49 @@ def test_a_warehouse_created_before_partitioning_is_moved_into_partitions(landin
     assert snapshot(database_url, schema) == before
     # the views came back
     assert query(database_url, f'SELECT count(*) FROM "{schema}".llm_usage_hourly')[0][0] > 0
+
+
+def _toast_targets(database_url, schema):
+    """{partition: its toast_tuple_target reloption, or None} of every partition of the partitioned tables."""
+    rows = query(database_url, f"""
+        SELECT c.relname, (SELECT split_part(o, '=', 2) FROM unnest(c.reloptions) o
+                           WHERE o LIKE 'toast_tuple_target=%')
+        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = '{schema}' AND c.relkind = 'r'""")
+    return dict(rows)
+
+
+def test_partitions_store_rows_up_to_8_kb_uncompressed(database_url, schema):
+    conn = connect(database_url)
+    try:
+        ensure_schema(conn, schema)
+        create_partitions(conn, schema, date(2026, 11, 1), date(2026, 11, 1))
+    finally:
+        conn.close()
+    targets = _toast_targets(database_url, schema)
+    assert set(targets) == {f"{t}_{p}" for t in PARTITIONED_TABLES for p in ("default", "p20261101")}
+    assert set(targets.values()) == {"8160"}
+    # a 5 kB attributes value (compressible: pglz would shrink it to a few hundred bytes at the default
+    # 2 kB target) is stored as it is, in the day partition and in the default partition
+    value = orjson.dumps({"gen_ai.input.messages": "hello " * 800}).decode()
+    for day in ("2026-11-01", "2030-01-01"):
+        execute(database_url, f"""INSERT INTO "{schema}".trace_spans (trace_id, span_id, name, kind, start_time,
+            duration_ns, status_code, attributes, resource_attributes, scope_attributes)
+            VALUES (gen_random_uuid(), 1, 's', 1, '{day}T00:00:00Z', 0, 0, '{value}', '{{}}', '{{}}')""")
+    sizes = query(database_url, f'SELECT pg_column_size(attributes) FROM "{schema}".trace_spans')
+    assert [size > len(value) for (size,) in sizes] == [True, True]
+
+
+def test_partitions_made_before_the_toast_target_get_it_when_the_ddl_is_applied_again(database_url, schema):
+    conn = connect(database_url)
+    try:
+        ensure_schema(conn, schema)
+        create_partitions(conn, schema, date(2026, 11, 1), date(2026, 11, 1))
+        execute(database_url, f'ALTER TABLE "{schema}".logs_p20261101 RESET (toast_tuple_target)')
+        execute(database_url, f'ALTER TABLE "{schema}".trace_spans_default RESET (toast_tuple_target)')
+        execute(database_url, f'DELETE FROM "{schema}".schema_version')  # as after an upgrade of the DDL files
+        assert _toast_targets(database_url, schema)["logs_p20261101"] is None
+        ensure_schema(conn, schema)
+    finally:
+        conn.close()
+    assert set(_toast_targets(database_url, schema).values()) == {"8160"}
