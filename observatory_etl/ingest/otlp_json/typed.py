@@ -176,14 +176,26 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
                         link.traceState or None, dumps(link_attrs).decode() if link_attrs else "{}",
                     )):
                         values.append(value)
+                hex_id = span.parentSpanId
+                raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                if raw is None or len(raw) != 8 or raw == _ZERO8:
+                    parent_id = span_id_int(hex_id, required=False, field="parentSpanId")
+                else:
+                    parent_id = from_bytes(raw, "big", signed=True)
+                kind = span.kind
+                if type(kind) is not int or not 0 <= kind < 32768:
+                    kind = enum_value(kind, SPAN_KINDS, "kind")
                 status = span.status
+                if status is None:
+                    status_code = status_message = None
+                else:
+                    status_code, status_message = status.code, status.message or None
+                    if type(status_code) is not int or not 0 <= status_code < 32768:
+                        status_code = enum_value(status_code, STATUS_CODES, "status code")
                 llm_add(len(first_span_list), attrs, environment, span_events)
                 for values, value in zip(span_lists, (
-                    trace_id, span_id, span_id_int(span.parentSpanId, required=False, field="parentSpanId"),
-                    span.traceState or None, span.name, enum_value(span.kind, SPAN_KINDS, "kind"),
-                    service, scope_name, scope_version, start_ns, end_ns,
-                    0 if status is None else enum_value(status.code, STATUS_CODES, "status code"),
-                    None if status is None else status.message or None,
+                    trace_id, span_id, parent_id, span.traceState or None, span.name, kind,
+                    service, scope_name, scope_version, start_ns, end_ns, status_code or 0, status_message,
                     dumps(attrs).decode() if attrs else "{}", resource_json, scope_json,
                 )):
                     values.append(value)
