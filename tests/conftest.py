@@ -106,6 +106,21 @@ def counts(database_url: str, schema: str) -> dict[str, int]:
     return {table: query(database_url, f'SELECT count(*) FROM "{schema}".{table}')[0][0] for table in ORDER_BY}
 
 
+def decoded_rows(columns, table: str) -> list[dict]:
+    """The decoded rows of ``table`` in a :class:`~observatory_etl.ingest.columns.Columns` as dicts; trace_spans
+    rows with their LLM columns, which ``columns.llm`` computes (as frames do)."""
+    import polars as pl
+
+    cols = columns.tables[table]
+    rows = [dict(zip(cols, values)) for values in zip(*cols.values())]
+    if table == "trace_spans":
+        times = (pl.Series(cols[name], dtype=pl.Int64) for name in ("start_time_unix_nano", "end_time_unix_nano"))
+        llm = {row.pop("row"): row for row in columns.llm.frame(*times, columns.prices).to_dicts()}
+        for index, row in enumerate(rows):
+            row.update(llm.get(index, dict.fromkeys(LLM_COLUMNS)))
+    return rows
+
+
 def llm_expected(**columns) -> dict:
     """All 23 canonical columns: None unless given."""
     unknown = set(columns) - set(LLM_COLUMNS)

@@ -12,11 +12,18 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..llm.mapping import LlmSources
 from ..llm.prices import PriceTable
-from ..tables import RECORD_TABLES, raw_schema
+from ..tables import LLM_COLUMNS, RECORD_TABLES, raw_schema
 
 # Decoded column names per record table, in frame order (see observatory_etl.tables.raw_schema).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {table: tuple(raw_schema(table)) for table in RECORD_TABLES}
+# The columns the decoders fill, per table: all but the canonical LLM columns of trace_spans, which
+# Columns.llm computes per chunk (observatory_etl.llm.mapping.LlmSources).
+DECODED_COLUMNS: dict[str, tuple[str, ...]] = {
+    table: tuple(c for c in names if table != "trace_spans" or c not in LLM_COLUMNS)
+    for table, names in TABLE_COLUMNS.items()
+}
 
 
 class DecodeError(ValueError):
@@ -42,8 +49,10 @@ RECORD_ERRORS = (DecodeError, KeyError, TypeError, AttributeError, ValueError, O
 
 
 class Columns:
-    """Column lists of the decoded rows, per table: ``columns.tables[table][column] -> list``, and the
-    records rejected on the way (:attr:`rejects`).
+    """Column lists of the decoded rows, per table: ``columns.tables[table][column] -> list`` (the columns of
+    :data:`DECODED_COLUMNS`), the LLM sources of the GenAI spans among them (:attr:`llm`, which gives the
+    canonical LLM columns of ``trace_spans`` when frames are built), and the records rejected on the way
+    (:attr:`rejects`).
 
     ``rows`` counts the decoded records (spans + events + links + data points + logs) so callers can
     cut the input into bounded chunks. ``prices`` prices LLM spans that carry no cost (the packaged
@@ -52,8 +61,9 @@ class Columns:
 
     def __init__(self, prices: PriceTable | None = None) -> None:
         self.tables: dict[str, dict[str, list]] = {
-            table: {name: [] for name in names} for table, names in TABLE_COLUMNS.items()
+            table: {name: [] for name in names} for table, names in DECODED_COLUMNS.items()
         }
+        self.llm = LlmSources()
         self.rows = 0
         self.prices = prices or PriceTable.load()
         self.rejects: list[Reject] = []
@@ -70,13 +80,14 @@ class Columns:
 
     def mark(self) -> dict[str, int]:
         """The current row count of every table, for :meth:`truncate`."""
-        return {table: len(cols[TABLE_COLUMNS[table][0]]) for table, cols in self.tables.items()}
+        return {table: len(cols[DECODED_COLUMNS[table][0]]) for table, cols in self.tables.items()}
 
     def truncate(self, mark: dict[str, int]) -> None:
         """Drop every row added since ``mark`` (including a half-appended record)."""
         for table, cols in self.tables.items():
             for values in cols.values():
                 del values[mark[table] :]
+        self.llm.truncate(mark["trace_spans"])
 
 
 def _json_text(value: Any) -> str:

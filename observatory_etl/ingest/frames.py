@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..llm.mapping import LLM_SCHEMA, LlmSources
+from ..llm.prices import PriceTable
 from ..tables import JSON, RECORD_TABLES, raw_schema
 from .columns import Columns
 
@@ -44,14 +46,25 @@ def _timestamp(ns_column: str, name: str) -> pl.Expr:
     return pl.when(ns != 0).then(ns // 1000).cast(pl.Datetime("us", "UTC")).alias(name)
 
 
-def frame(table: str, columns: dict[str, list]) -> pl.DataFrame:
+def frame(table: str, columns: dict[str, list], llm: LlmSources | None = None,
+          prices: PriceTable | None = None) -> pl.DataFrame:
     """Build the staging frame of one table from its decoded column lists.
 
     Returns a frame with the raw columns of ``RAW_SCHEMAS[table]``, each ``*_unix_nano`` column replaced by
     a Datetime(us, UTC) column (``start_time``, ``end_time``, ``time``, ``observed_time``), plus
     ``duration_ns`` (end − start, ns) for ``trace_spans``. Rows repeating the table's key keep the first.
+    For ``trace_spans`` the canonical LLM columns come from ``llm`` (priced with ``prices``; null on spans it
+    does not hold) unless ``columns`` has them.
     """
-    raw = pl.DataFrame(columns, schema=RAW_SCHEMAS[table])
+    schema = RAW_SCHEMAS[table]
+    raw = pl.DataFrame(columns, schema={name: schema[name] for name in columns})
+    if table == "trace_spans" and "span_type" not in columns:
+        if llm is not None and len(llm):
+            start, end = raw["start_time_unix_nano"], raw["end_time_unix_nano"]
+            llm_frame = llm.frame(start, end, prices or PriceTable.load())
+            raw = raw.with_row_index("row").join(llm_frame, on="row", how="left", maintain_order="left").drop("row")
+        else:
+            raw = raw.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in LLM_SCHEMA.items())
     times = _TIME_COLUMNS[table]
     exprs = []
     for column in raw.columns:
@@ -61,12 +74,22 @@ def frame(table: str, columns: dict[str, list]) -> pl.DataFrame:
             exprs.append(pl.col(column))
         if table == "trace_spans" and column == "end_time_unix_nano":
             exprs.append((pl.col("end_time_unix_nano") - pl.col("start_time_unix_nano")).alias("duration_ns"))
-    return raw.select(exprs).unique(subset=list(KEYS[table]), keep="first", maintain_order=True)
+    return first_per_key(raw.select(exprs), table)
+
+
+def first_per_key(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """``frame`` without the rows that repeat an earlier row's key (``KEYS[table]``); the frame itself, not a
+    copy, when no key repeats (the usual case: the check hashes the keys, the copy would move every value)."""
+    keys = list(KEYS[table])
+    key = pl.struct(keys) if len(keys) > 1 else pl.col(keys[0])
+    if not frame.height or not frame.select(key.is_duplicated().any()).item():
+        return frame
+    return frame.unique(subset=keys, keep="first", maintain_order=True)
 
 
 def frames(columns: Columns) -> dict[str, pl.DataFrame]:
     """Build every table's staging frame from one chunk of decoded columns (see :func:`frame`)."""
-    return {table: frame(table, cols) for table, cols in columns.tables.items()}
+    return {table: frame(table, cols, columns.llm, columns.prices) for table, cols in columns.tables.items()}
 
 
 # PostgreSQL text and jsonb cannot hold U+0000 (valid in JSON strings, and in protobuf strings): it is

@@ -14,8 +14,6 @@ from typing import Any
 
 import orjson
 
-from ..llm.mapping import resolve_cost
-from ..tables import LLM_COLUMNS
 from .columns import RECORD_ERRORS, Columns, DecodeError
 from .otlp_json.values import INT64_MAX, span_id_int, trace_id_bytes
 
@@ -142,11 +140,9 @@ def _decode_span(line: dict, columns: Columns) -> int:
             total_tokens = None
     cache_read = _count(usage.get("cache_read_tokens"), "usage.cache_read_tokens")
     cache_creation = _count(usage.get("cache_creation_tokens"), "usage.cache_creation_tokens")
-    costs = resolve_cost(
-        _number(cost.get("prompt"), "cost.prompt"), _number(cost.get("completion"), "cost.completion"),
-        _number(cost.get("total"), "cost.total"), columns.prices, provider, model or request_model, start_ns,
-        input_tokens, output_tokens, cache_read, cache_creation,
-    )
+    # Provided costs; the chunk's frame prices the spans without any (observatory_etl.llm.mapping._with_costs).
+    costs = (_number(cost.get("prompt"), "cost.prompt"), _number(cost.get("completion"), "cost.completion"),
+             _number(cost.get("total"), "cost.total"), None)
     latency_ms = _number(latency.get("total_ms"), "latency.total_ms")
     finish = line.get("finish_reasons")
     if finish is not None and (type(finish) is not list or not all(type(f) is str for f in finish)):
@@ -169,9 +165,10 @@ def _decode_span(line: dict, columns: Columns) -> int:
         "status_code": _STATUS[status], "status_message": _string(line.get("status_message"), "status_message"),
         "attributes": orjson.dumps(attributes).decode(),
         "resource_attributes": orjson.dumps({"service.name": service} if service else {}).decode(),
-        "scope_attributes": "{}", **dict(zip(LLM_COLUMNS, llm)),
+        "scope_attributes": "{}",
     }
     spans = columns.tables["trace_spans"]
+    columns.llm.add_resolved(len(spans["trace_id"]), llm)
     for name, values in spans.items():
         values.append(row[name])
     events = columns.tables["trace_events"]

@@ -13,7 +13,7 @@ from typing import Callable
 
 import polars as pl
 
-from ..tables import RECORD_TABLES
+from ..ingest.frames import first_per_key
 
 
 class Chunk:
@@ -41,9 +41,7 @@ class Chunk:
     def frames(self) -> dict[str, pl.DataFrame]:
         """One frame per table; a key repeated across files keeps its first row, as within a file."""
         return {
-            table: parts[0] if len(parts) == 1 else pl.concat(parts).unique(
-                subset=list(RECORD_TABLES[table].key), keep="first", maintain_order=True
-            )
+            table: parts[0] if len(parts) == 1 else first_per_key(pl.concat(parts), table)
             for table, parts in self._frames.items()
         }
 

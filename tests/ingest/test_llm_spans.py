@@ -17,7 +17,7 @@ from observatory_etl.ingest.columns import Columns, DecodeError
 from observatory_etl.ingest.frames import frames as build_frames
 from observatory_etl.llm.prices import PriceTable
 from observatory_etl.tables import LLM_COLUMNS
-from tests.conftest import assert_llm_columns, llm_expected
+from tests.conftest import assert_llm_columns, decoded_rows, llm_expected
 
 T0 = 1_793_491_200_000_000_000  # 2026-11-01T00:00:00Z in ns
 MS = 1_000_000
@@ -46,9 +46,7 @@ def jsonl(*lines) -> bytes:
 def decode(data: bytes, prices: PriceTable) -> tuple[Columns, list[dict], list[dict]]:
     columns = Columns(prices=prices)
     added = llm_spans.decode(data, columns)
-    spans, events = columns.tables["trace_spans"], columns.tables["trace_events"]
-    span_rows = [dict(zip(spans, values)) for values in zip(*spans.values())]
-    event_rows = [dict(zip(events, values)) for values in zip(*events.values())]
+    span_rows, event_rows = decoded_rows(columns, "trace_spans"), decoded_rows(columns, "trace_events")
     assert added == len(span_rows) + len(event_rows) == columns.rows
     return columns, span_rows, event_rows
 
@@ -399,7 +397,7 @@ def test_finish_reasons_string_is_not_split_into_characters(prices):
     if columns.rejects:
         assert [r.record_path for r in columns.rejects] == ["line 1"]
         return
-    assert columns.tables["trace_spans"]["finish_reasons"] == [["stop"]]
+    assert [row["finish_reasons"] for row in decoded_rows(columns, "trace_spans")] == [["stop"]]
 
 
 # ---------------------------------------------------------------------------------------------------

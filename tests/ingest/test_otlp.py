@@ -22,6 +22,7 @@ from observatory_etl.ingest import otlp_json
 from observatory_etl.ingest.columns import Columns, DecodeError
 from observatory_etl.ingest.otlp_json import values
 from observatory_etl.tables import LLM_COLUMNS
+from tests.conftest import decoded_rows
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "otlp"
 
@@ -61,9 +62,7 @@ def decode(signal: str, data, columns: Columns | None = None) -> Columns:
 
 
 def rows(columns: Columns, table: str) -> list[dict]:
-    cols = columns.tables[table]
-    names = list(cols)
-    return [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))]
+    return decoded_rows(columns, table)
 
 
 def md5(*texts: str) -> bytes:

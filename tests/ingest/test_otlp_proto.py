@@ -31,7 +31,7 @@ from observatory_etl.ingest.columns import Columns, DecodeError
 from observatory_etl.llm.prices import PriceTable
 from observatory_etl.pipeline import hour as hour_module
 from observatory_etl.pipeline.hour import load_hour
-from tests.conftest import HOUR, execute, land, snapshot
+from tests.conftest import HOUR, decoded_rows, execute, land, snapshot
 
 REQUESTS = {"traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest, "logs": ExportLogsServiceRequest}
 FIXTURE_FILES = {"traces": "trace.json", "logs": "logs.json", "metrics": "metrics.json"}
@@ -150,8 +150,10 @@ def test_synthetic_telemetry_gives_the_same_columns_including_the_llm_columns(tm
         assert got.rows == expected.rows > 0
         assert got.rejects == expected.rejects == []
         if signal == "traces":
-            spans = got.tables["trace_spans"]
-            assert any(spans["request_model"]) and any(spans["total_cost_usd"]) and any(spans["input_tokens"])
+            spans = decoded_rows(got, "trace_spans")
+            assert spans == decoded_rows(expected, "trace_spans"), path.name
+            assert any(s["request_model"] for s in spans) and any(s["total_cost_usd"] for s in spans)
+            assert any(s["input_tokens"] for s in spans)
     assert streams  # synth's JSON Lines traces files became length-delimited streams
 
 
@@ -234,7 +236,8 @@ def test_every_value_kind_decodes_as_its_json(prices):
     assert [attributes["deep"][k] for k in ("nan", "inf", "-inf", "empty", "unset")] == ["NaN", "Infinity", "-Infinity", None, None]
     assert attributes["deep"]["array"] == [-(1 << 63), False, []]
     assert spans["parent_span_id"][0] == 255 and spans["status_message"][0] == "boom"
-    assert spans["request_model"] == [None, "gpt-4o"] and spans["input_tokens"] == [None, 10]
+    rows = decoded_rows(decode_proto("traces", traces.SerializeToString(), prices), "trace_spans")
+    assert [r["request_model"] for r in rows] == [None, "gpt-4o"] and [r["input_tokens"] for r in rows] == [None, 10]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -100,11 +100,11 @@ def otlp_request(*spans: dict, resource: dict | None = None, scope: str = "test"
 
 
 def decode(data: bytes, prices: PriceTable) -> tuple[Columns, list[dict]]:
+    """Decode ``data`` and return its columns and its ``trace_spans`` rows as the frame holds them (the LLM
+    columns are computed when frames are built)."""
     columns = Columns(prices=prices)
     otlp_json.decode("traces", data, columns)
-    spans = columns.tables["trace_spans"]
-    rows = [dict(zip(spans, values)) for values in zip(*spans.values())]
-    return columns, rows
+    return columns, build_frames(columns)["trace_spans"].to_dicts()
 
 
 def llm(row: dict) -> dict:

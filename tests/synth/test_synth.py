@@ -24,6 +24,7 @@ from observatory_etl.synth import (
     native_trace_count,
     write_landing,
 )
+from tests.conftest import decoded_rows
 
 START = datetime(2026, 11, 1, 3, tzinfo=timezone.utc)
 END = START + timedelta(hours=2)
@@ -822,8 +823,7 @@ def test_loader_maps_every_dialect(landing):
             llm_spans.decode(decompress(raw), columns)
         elif signal == "traces":
             otlp_json.decode(signal, decompress(raw), columns)
-    spans = columns.tables["trace_spans"]
-    rows = [dict(zip(spans, values)) for values in zip(*spans.values())]
+    rows = decoded_rows(columns, "trace_spans")
     assert len(rows) == stats.spans
     assert len(columns.tables["trace_events"]["trace_id"]) == stats.span_events
     assert len({row["trace_id"] for row in rows}) == stats.traces

@@ -30,7 +30,9 @@ their identity fields joined by ``\\x1f`` (see :func:`.values.record_key`), the 
 version because it depends only on the input text.
 
 One module per signal (``traces``, ``metrics``, ``logs``) and one for the shared scalar values
-(``values``); :func:`decode` takes one file's bytes. The polars conversion of the columns is in
+(``values``); :func:`decode` takes one file's bytes. Files of traces and logs in the canonical form take a
+fast path first (``typed``: msgspec Structs, the same rows), which hands any file it cannot decode whole
+back to these general decoders. The polars conversion of the columns is in
 :mod:`observatory_etl.ingest.frames`.
 """
 
@@ -44,6 +46,7 @@ from ..columns import Columns, DecodeError
 from .logs import decode_logs
 from .metrics import decode_metrics
 from .traces import decode_traces
+from .typed import decode as decode_typed
 from .values import SNAKE_CASE_MARKERS, camelize
 
 _TOP_KEY = {"traces": "resourceSpans", "metrics": "resourceMetrics", "logs": "resourceLogs"}
@@ -86,23 +89,28 @@ def parse_requests(data: bytes, columns: Columns | None = None) -> list[tuple[st
         return requests
 
 
-def decode(signal: str, data: bytes, columns: Columns) -> int:
+def decode(signal: str, data: bytes, columns: Columns, *, typed: bool = True) -> int:
     """Decode one file's (decompressed) OTLP/JSON bytes of ``signal`` into ``columns``.
 
     Returns the number of records added (spans + events + links, data points, or log records). Records
     that cannot be decoded are rejected into ``columns.rejects`` with their path and reason, and the rest
     of the file decodes. Accepts what the Collector's OTLP/JSON unmarshaler accepts: lowerCamelCase or proto
     field names (``resource_spans``), enums as integers or names (``SPAN_KIND_CLIENT``), 64-bit integers as
-    numbers or strings.
+    numbers or strings. ``typed=False`` skips the fast path (:mod:`.typed`) and decodes with the general
+    decoders alone (the tests compare the two).
 
     Raises:
         DecodeError: the file as a whole is not OTLP/JSON of ``signal`` (not JSON, a request of another
             signal, or a non-empty file holding no record at all); ``columns`` is then left as it was.
     """
+    if typed:  # the canonical form: typed msgspec decode when the whole file is valid (.typed)
+        added = decode_typed(signal, data, columns)
+        if added is not None:
+            return added
+    snake_case = any(marker in data for marker in SNAKE_CASE_MARKERS)
     decode_signal = _DECODERS[signal]
     top = _TOP_KEY[signal]
     mark, rejected = columns.mark(), len(columns.rejects)
-    snake_case = any(marker in data for marker in SNAKE_CASE_MARKERS)
     added = 0
     try:
         requests = parse_requests(data, columns)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import orjson
 
-from ...llm.mapping import llm_columns
+from ...llm.mapping import resource_environment
 from ..columns import RECORD_ERRORS, Columns, DecodeError
 from .values import (
     SPAN_KINDS,
@@ -38,14 +38,15 @@ def decode_traces(resource_spans: list, columns: Columns, where: str) -> int:
     spans = columns.tables["trace_spans"]
     events = columns.tables["trace_events"]
     links = columns.tables["trace_links"]
-    span_lists = [spans[name] for name in spans]  # in TABLE_COLUMNS["trace_spans"] order
+    span_lists = [spans[name] for name in spans]  # in DECODED_COLUMNS["trace_spans"] order
     event_lists = [events[name] for name in events]
     link_lists = [links[name] for name in links]
-    prices = columns.prices
+    llm = columns.llm
     added = 0
     for r, resource_entry in enumerate(resource_spans):
         try:
             resource_json, service, resource = read_resource(resource_entry)
+            environment = resource_environment(resource)
             scope_entries = list(scopes(resource_entry, "scopeSpans"))
         except RECORD_ERRORS as exc:
             columns.reject(f"{where} / resource {r}", exc, resource_entry)
@@ -58,11 +59,12 @@ def decode_traces(resource_spans: list, columns: Columns, where: str) -> int:
                 continue
             for index, span in enumerate(scope_spans):
                 try:
-                    span_row, event_rows, link_rows = _span(span, service, scope_name, scope_version, scope_json,
-                                                            resource_json, resource, prices)
+                    span_row, event_rows, link_rows, attrs, span_events = _span(
+                        span, service, scope_name, scope_version, scope_json, resource_json)
                 except RECORD_ERRORS as exc:
                     columns.reject(f"{where} / resource {r} / scope {s} / span {index}", exc, span)
                     continue
+                llm.add(len(span_lists[0]), attrs, environment, span_events)
                 for values, value in zip(span_lists, span_row):
                     values.append(value)
                 for row in event_rows:
@@ -75,8 +77,9 @@ def decode_traces(resource_spans: list, columns: Columns, where: str) -> int:
     return added
 
 
-def _span(span: dict, service, scope_name, scope_version, scope_json, resource_json, resource, prices):
-    """One span's row, event rows and link rows, in their tables' column order.
+def _span(span: dict, service, scope_name, scope_version, scope_json, resource_json):
+    """One span's row, event rows and link rows, in their tables' column order (DECODED_COLUMNS), and its
+    attributes and events (``(time ns, name, attributes)``) for its LLM columns.
 
     Raises:
         DecodeError: a field is malformed (the message names it); other RECORD_ERRORS for wrong JSON types.
@@ -107,13 +110,12 @@ def _span(span: dict, service, scope_name, scope_version, scope_json, resource_j
             text(link.get("traceState"), f"link {link_index} traceState"),
             attributes_json(link.get("attributes")),
         ))
-    llm = llm_columns(attrs, resource, span_events, start_ns, end_ns, prices)
     row = (
         trace_id, span_id, span_id_int(span.get("parentSpanId"), required=False, field="parentSpanId"),
         text(span.get("traceState"), "traceState"), text(span.get("name"), "name") or "",
         enum_value(span.get("kind"), SPAN_KINDS, "kind"),
         service, scope_name, scope_version, start_ns, end_ns,
         enum_value(status.get("code"), STATUS_CODES, "status code"), text(status.get("message"), "status message"),
-        orjson.dumps(attrs).decode() if attrs else "{}", resource_json, scope_json, *llm,
+        orjson.dumps(attrs).decode() if attrs else "{}", resource_json, scope_json,
     )
-    return row, event_rows, link_rows
+    return row, event_rows, link_rows, attrs, span_events

@@ -27,7 +27,7 @@ as 16 bytes, span ids as signed 64-bit integers (the 8 bytes read big-endian), t
 same range check (a ``fixed64`` of 2^63 or more rejects its record), enums as integers, attributes and
 bodies as JSON object text with AnyValue mapped as :func:`.otlp_json.values.any_value` maps it (bytes as
 standard base64 text, non-finite doubles as ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, nesting up to 64
-levels), the canonical LLM columns from :func:`observatory_etl.llm.mapping.llm_columns`. proto3 fields
+levels), the canonical LLM columns from :class:`observatory_etl.llm.mapping.LlmSources`. proto3 fields
 without presence that hold their default are what JSON leaves out, and decode as the JSON decoder decodes
 an absent field: an ``aggregation_temporality`` of 0 (unspecified) is NULL, and so are a summary point's
 ``sum`` and an exponential histogram point's ``zero_threshold`` of 0.0.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from ...llm.mapping import llm_columns
-from ..columns import RECORD_ERRORS, TABLE_COLUMNS, Columns
+from ...llm.mapping import resource_environment
+from ..columns import DECODED_COLUMNS, RECORD_ERRORS, Columns
 from .values import (
     attributes_dict,
     attributes_json,
@@ -25,14 +25,15 @@ def decode_traces(request, columns: Columns, where: str) -> int:
     spans = columns.tables["trace_spans"]
     events = columns.tables["trace_events"]
     links = columns.tables["trace_links"]
-    span_lists = [spans[name] for name in TABLE_COLUMNS["trace_spans"]]
-    event_lists = [events[name] for name in TABLE_COLUMNS["trace_events"]]
-    link_lists = [links[name] for name in TABLE_COLUMNS["trace_links"]]
-    prices = columns.prices
+    span_lists = [spans[name] for name in DECODED_COLUMNS["trace_spans"]]
+    event_lists = [events[name] for name in DECODED_COLUMNS["trace_events"]]
+    link_lists = [links[name] for name in DECODED_COLUMNS["trace_links"]]
+    llm = columns.llm
     added = 0
     for r, resource_entry in enumerate(request.resource_spans):
         try:
             resource_json, service, resource = read_resource(resource_entry)
+            environment = resource_environment(resource)
             scope_entries = scopes(resource_entry.scope_spans)
         except RECORD_ERRORS as exc:
             columns.reject(f"{where} / resource {r}", exc, record_json(resource_entry))
@@ -40,11 +41,12 @@ def decode_traces(request, columns: Columns, where: str) -> int:
         for s, (scope_entry, scope_name, scope_version, scope_json) in enumerate(scope_entries):
             for index, span in enumerate(scope_entry.spans):
                 try:
-                    span_row, event_rows, link_rows = _span(span, service, scope_name, scope_version, scope_json,
-                                                            resource_json, resource, prices)
+                    span_row, event_rows, link_rows, attrs, span_events = _span(
+                        span, service, scope_name, scope_version, scope_json, resource_json)
                 except RECORD_ERRORS as exc:
                     columns.reject(f"{where} / resource {r} / scope {s} / span {index}", exc, record_json(span))
                     continue
+                llm.add(len(span_lists[0]), attrs, environment, span_events)
                 for values, value in zip(span_lists, span_row):
                     values.append(value)
                 for row in event_rows:
@@ -57,7 +59,7 @@ def decode_traces(request, columns: Columns, where: str) -> int:
     return added
 
 
-def _span(span, service, scope_name, scope_version, scope_json, resource_json, resource, prices):
+def _span(span, service, scope_name, scope_version, scope_json, resource_json):
     """One span's row, event rows and link rows, in their tables' column order (as ``otlp_json.traces._span``).
 
     Raises:
@@ -86,13 +88,12 @@ def _span(span, service, scope_name, scope_version, scope_json, resource_json, r
             link.trace_state or None,
             attributes_json(link.attributes),
         ))
-    llm = llm_columns(attrs, resource, span_events, start_ns, end_ns, prices)
     status = span.status
     row = (
         trace_id, span_id, span_id_int(span.parent_span_id, False, "parentSpanId"),
         span.trace_state or None, span.name, span.kind,
         service, scope_name, scope_version, start_ns, end_ns,
         status.code, status.message or None,
-        orjson.dumps(attrs).decode() if attrs else "{}", resource_json, scope_json, *llm,
+        orjson.dumps(attrs).decode() if attrs else "{}", resource_json, scope_json,
     )
-    return row, event_rows, link_rows
+    return row, event_rows, link_rows, attrs, span_events

@@ -1,0 +1,405 @@
+"""The fast path of the OTLP/JSON decoder: the canonical form of traces, logs and metrics through typed
+msgspec Structs (:mod:`.structs`).
+
+The canonical form is what the Collector's exporters write (lowerCamelCase field names, opentelemetry-proto
+``docs/specification.md`` "JSON Protobuf Encoding"). msgspec parses it straight into Structs holding only
+the form's fields — no parse tree of dicts for a whole file, and JSON types checked in C — and the rows are
+then built exactly as the general decoder (:mod:`.traces`, :mod:`.logs`, :mod:`.metrics`) builds them, with
+the same value functions (:mod:`.values`).
+
+Anything else falls back to the general decoder for the whole file: :func:`decode` returns None when a file
+does not parse into these Structs (proto field names or any field the form does not declare, a null where a
+value belongs, a value of another JSON type, another signal, no records) or when one of its records is
+malformed (the general decoder then rejects exactly that record with its path and reason). So the fast path
+never decides what is rejected; it only makes valid files cheap. tests/ingest/test_decoder_properties.py
+compares the two on generated valid and mutated files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+
+import msgspec
+import orjson
+from msgspec import UNSET
+
+from ...llm.mapping import resource_environment
+from ..columns import RECORD_ERRORS, Columns, DecodeError
+from .structs import (
+    AnyValue,
+    Exemplar,
+    KeyValue,
+    LogsRequest,
+    MetricsRequest,
+    Resource,
+    ResourceLogs,
+    ResourceMetrics,
+    ResourceSpans,
+    Scope,
+    TracesRequest,
+)
+from .values import (
+    _NON_FINITE,
+    AGGREGATION_TEMPORALITIES,
+    INT64_MAX,
+    MAX_ANY_VALUE_DEPTH,
+    SEVERITY_NUMBERS,
+    SPAN_KINDS,
+    STATUS_CODES,
+    enum_value,
+    fixed64,
+    int32,
+    int64,
+    opt_float,
+    record_key,
+    span_id_int,
+    time_ns,
+    to_float,
+    to_int,
+    trace_id_bytes,
+)
+
+
+class _Fallback(Exception):
+    """This file is not for the fast path: the general decoder decodes it."""
+
+
+def decode(signal: str, data: bytes, columns: Columns) -> int | None:
+    """Decode one file's canonical OTLP/JSON ``traces``, ``logs`` or ``metrics`` into ``columns``; returns records added, or
+    None (``columns`` left as it was) when the general decoder must decode the file (see the module doc).
+
+    Accepts one JSON document or JSON Lines. Raises nothing for any input."""
+    build = _SIGNALS.get(signal)
+    if build is None:
+        return None
+    decoder, top, decode_signal = build
+    mark = columns.mark()
+    try:
+        added = 0
+        for request in _requests(decoder, data):
+            resources = getattr(request, top)
+            if resources is UNSET:
+                raise _Fallback  # a request without this signal's list: maybe another signal's (the general decoder says)
+            added += decode_signal(resources, columns)
+        if not added:
+            raise _Fallback  # empty requests, another signal, or no records: the general decoder says which
+    except (msgspec.DecodeError, _Fallback, *RECORD_ERRORS):
+        columns.truncate(mark)
+        return None
+    columns.rows += added
+    return added
+
+
+def _requests(decoder: msgspec.json.Decoder, data: bytes):
+    """The file's requests: one JSON document, or JSON Lines decoded one line at a time (only one line's
+    Structs are alive at once, and lines are views of ``data``, not copies).
+
+    Raises:
+        msgspec.DecodeError: a line, or the file, is not a request of this form.
+    """
+    view = memoryview(data)
+    end = data.find(b"\n")
+    if end < 0 or _CONTENT.search(data, end) is None:
+        yield decoder.decode(data)  # one line
+        return
+    try:
+        first = decoder.decode(view[:end])
+    except msgspec.DecodeError:
+        yield decoder.decode(data)  # one document over several lines (or not this form at all)
+        return
+    yield first
+    start = end + 1
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if _CONTENT.search(data, start, end) is not None:  # blank lines are skipped
+            yield decoder.decode(view[start:end])
+        start = end + 1
+
+
+_CONTENT = re.compile(rb"\S")
+_ZERO16, _ZERO8 = bytes(16), bytes(8)
+
+
+def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int:
+    """:func:`.traces.decode_traces` over Structs (row for row the same columns); raises on a malformed record."""
+    tables = columns.tables
+    span_lists = list(tables["trace_spans"].values())
+    event_lists = list(tables["trace_events"].values())
+    link_lists = list(tables["trace_links"].values())
+    first_span_list = span_lists[0]
+    llm_add = columns.llm.add
+    dumps = orjson.dumps
+    fromhex, from_bytes = bytes.fromhex, int.from_bytes
+    added = 0
+    for resource_entry in resource_spans:
+        resource_json, service, resource = _resource(resource_entry.resource)
+        environment = resource_environment(resource)
+        for scope_entry in resource_entry.scopeSpans:
+            scope_name, scope_version, scope_json = _scope(scope_entry.scope)
+            for span in scope_entry.spans:
+                # ids and times inline for the usual values; anything else through the value functions,
+                # which give the same value or raise the reason (the file then goes to the general decoder)
+                hex_id = span.traceId
+                trace_id = fromhex(hex_id) if len(hex_id) == 32 else None
+                if trace_id is None or len(trace_id) != 16 or trace_id == _ZERO16:
+                    trace_id = trace_id_bytes(hex_id)
+                hex_id = span.spanId
+                raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                if raw is None or len(raw) != 8 or raw == _ZERO8:
+                    span_id = span_id_int(hex_id)
+                else:
+                    span_id = from_bytes(raw, "big", signed=True)
+                start_ns = int(span.startTimeUnixNano)
+                if not 0 <= start_ns <= INT64_MAX:
+                    start_ns = time_ns(span.startTimeUnixNano, "startTimeUnixNano")
+                end_ns = int(span.endTimeUnixNano)
+                if not 0 <= end_ns <= INT64_MAX:
+                    end_ns = time_ns(span.endTimeUnixNano, "endTimeUnixNano")
+                attrs = _attributes(span.attributes)
+                span_events = []
+                for event_index, event in enumerate(span.events):
+                    event_time = time_ns(event.timeUnixNano, f"event {event_index} timeUnixNano")
+                    event_attrs = _attributes(event.attributes)
+                    for values, value in zip(event_lists, (trace_id, span_id, event_index, event_time, event.name,
+                                                           dumps(event_attrs).decode() if event_attrs else "{}")):
+                        values.append(value)
+                    span_events.append((event_time, event.name, event_attrs))
+                for link_index, link in enumerate(span.links):
+                    link_attrs = _attributes(link.attributes)
+                    for values, value in zip(link_lists, (
+                        trace_id, span_id, link_index,
+                        trace_id_bytes(link.traceId, required=False, field=f"link {link_index} traceId"),
+                        span_id_int(link.spanId, required=False, field=f"link {link_index} spanId"),
+                        link.traceState or None, dumps(link_attrs).decode() if link_attrs else "{}",
+                    )):
+                        values.append(value)
+                hex_id = span.parentSpanId
+                raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                if raw is None or len(raw) != 8 or raw == _ZERO8:
+                    parent_id = span_id_int(hex_id, required=False, field="parentSpanId")
+                else:
+                    parent_id = from_bytes(raw, "big", signed=True)
+                kind = span.kind
+                if type(kind) is not int or not 0 <= kind < 32768:
+                    kind = enum_value(kind, SPAN_KINDS, "kind")
+                status = span.status
+                if status is None:
+                    status_code = status_message = None
+                else:
+                    status_code, status_message = status.code, status.message or None
+                    if type(status_code) is not int or not 0 <= status_code < 32768:
+                        status_code = enum_value(status_code, STATUS_CODES, "status code")
+                llm_add(len(first_span_list), attrs, environment, span_events)
+                for values, value in zip(span_lists, (
+                    trace_id, span_id, parent_id, span.traceState or None, span.name, kind,
+                    service, scope_name, scope_version, start_ns, end_ns, status_code or 0, status_message,
+                    dumps(attrs).decode() if attrs else "{}", resource_json, scope_json,
+                )):
+                    values.append(value)
+                added += 1 + len(span.events) + len(span.links)
+    return added
+
+
+def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
+    """:func:`.logs.decode_logs` over Structs (row for row the same columns); raises on a malformed record."""
+    log_lists = list(columns.tables["logs"].values())
+    dumps = orjson.dumps
+    md5 = hashlib.md5
+    added = 0
+    for resource_entry in resource_logs:
+        resource_json, service, _ = _resource(resource_entry.resource)
+        for scope_entry in resource_entry.scopeLogs:
+            scope_name, scope_version, scope_json = _scope(scope_entry.scope)
+            scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
+            for record in scope_entry.logRecords:
+                time = time_ns(record.timeUnixNano, "timeUnixNano")
+                observed = time_ns(record.observedTimeUnixNano, "observedTimeUnixNano")
+                trace_id = trace_id_bytes(record.traceId, required=False)
+                span_id = span_id_int(record.spanId, required=False)
+                flags = to_int(record.flags or 0)
+                severity_number = enum_value(record.severityNumber, SEVERITY_NUMBERS, "severityNumber")
+                severity_text = record.severityText or None
+                body = dumps(_value(record.body)).decode()
+                event_name = record.eventName or None
+                attrs = _attributes(record.attributes)
+                attrs = dumps(attrs).decode() if attrs else "{}"
+                # log_id: as .logs._log computes it (record_key of the record's identity fields, inlined).
+                key = (
+                    f"{time}\x1f{observed}\x1f{trace_id.hex() if trace_id else ''}\x1f"
+                    f"{'' if span_id is None else span_id}\x1f{flags}\x1f{severity_number}\x1f{severity_text or ''}\x1f"
+                    f"{body}\x1f{event_name or ''}\x1f{scope_part}{attrs}\x1f{resource_json}"
+                )
+                for values, value in zip(log_lists, (
+                    md5(key.encode(), usedforsecurity=False).digest(), time, observed, trace_id, span_id, flags & 0xFF,
+                    severity_number, severity_text, body, event_name, service, scope_name, scope_version, scope_json,
+                    attrs, resource_json,
+                )):
+                    values.append(value)
+                added += 1
+    return added
+
+
+def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -> int:
+    """:func:`.metrics.decode_metrics` over Structs (row for row the same columns); raises on a malformed
+    metric or data point."""
+    metric_lists = list(columns.tables["metrics"].values())
+    points = columns.tables["metric_data_points"]
+    point_columns = [(name, points[name]) for name in points]
+    added = 0
+    for resource_entry in resource_metrics:
+        resource_json, service, _ = _resource(resource_entry.resource)
+        for scope_entry in resource_entry.scopeMetrics:
+            scope_name, scope_version, scope_json = _scope(scope_entry.scope)
+            for metric in scope_entry.metrics:
+                kind = next((k for k in _METRIC_TYPES if getattr(metric, k) is not UNSET), None)
+                if kind is None:
+                    raise _Fallback  # a metric without data: the general decoder rejects it
+                metric_type, name, unit = _METRIC_TYPES[kind], metric.name, metric.unit or None
+                metric_id = record_key(resource_json, scope_name, scope_version, name, metric_type, unit)
+                data = getattr(metric, kind)
+                temporality = getattr(data, "aggregationTemporality", UNSET)
+                temporality = (None if temporality is UNSET
+                               else enum_value(temporality, AGGREGATION_TEMPORALITIES, "aggregationTemporality"))
+                monotonic = data.isMonotonic if kind == "sum" else None
+                for values, value in zip(metric_lists, (
+                    metric_id, name, service, metric_type, unit, metric.description or None, scope_name,
+                    scope_version, scope_json, resource_json,
+                )):
+                    values.append(value)
+                for point in data.dataPoints:
+                    row = _point(kind, point)
+                    row["point_id"] = record_key(metric_id, row["attributes"], row["start_time_unix_nano"],
+                                                 row["time_unix_nano"])
+                    row["metric_id"], row["metric_name"] = metric_id, name
+                    row["aggregation_temporality"], row["is_monotonic"] = temporality, monotonic
+                    for column, values in point_columns:
+                        values.append(row.get(column))
+                    added += 1
+    return added
+
+
+_METRIC_TYPES = {
+    "gauge": "gauge", "sum": "sum", "histogram": "histogram", "exponentialHistogram": "exponential_histogram",
+    "summary": "summary",
+}
+
+
+def _set(value):
+    """A double member that may be absent (UNSET) as :func:`.values.opt_float` reads it: None when absent or NaN."""
+    return None if value is UNSET else opt_float(value)
+
+
+def _point(kind: str, point) -> dict:
+    """As :func:`.metrics._point`: one data point's columns (those of its kind)."""
+    row = {
+        "start_time_unix_nano": time_ns(point.startTimeUnixNano, "startTimeUnixNano"),
+        "time_unix_nano": time_ns(point.timeUnixNano, "timeUnixNano"),
+        "attributes": orjson.dumps(_attributes(point.attributes)).decode() if point.attributes else "{}",
+        "flags": int32(point.flags, "flags"),
+        "exemplars": _exemplars(point.exemplars) if kind != "summary" else None,
+    }
+    if kind in ("gauge", "sum"):
+        row["value"] = _set(point.asDouble if point.asDouble is not UNSET else point.asInt)
+        return row
+    row["count"] = fixed64(point.count, "count")
+    row["sum"] = _set(point.sum)
+    if kind == "summary":
+        row["quantiles"] = orjson.dumps(
+            [{"quantile": to_float(q.quantile or 0), "value": opt_float(q.value)} for q in point.quantileValues]
+        ).decode()
+        return row
+    row["min"], row["max"] = _set(point.min), _set(point.max)
+    if kind == "histogram":
+        row["bucket_counts"] = [fixed64(c, "bucketCounts") for c in point.bucketCounts]
+        row["explicit_bounds"] = [to_float(b) for b in point.explicitBounds]
+        return row
+    row["scale"] = int32(point.scale, "scale")
+    row["zero_count"] = fixed64(point.zeroCount, "zeroCount")
+    row["zero_threshold"] = _set(point.zeroThreshold)
+    for side in ("positive", "negative"):
+        buckets = getattr(point, side)
+        row[f"{side}_offset"] = 0 if buckets is None else int32(buckets.offset, f"{side} offset")
+        row[f"{side}_bucket_counts"] = [] if buckets is None else [
+            fixed64(c, f"{side} bucketCounts") for c in buckets.bucketCounts]
+    return row
+
+
+def _exemplars(exemplars: list[Exemplar]) -> str | None:
+    """As :func:`.metrics._exemplars`: the exemplars as JSON text, None without any."""
+    if not exemplars:
+        return None
+    out = []
+    for exemplar in exemplars:
+        value = exemplar.asDouble if exemplar.asDouble is not UNSET else exemplar.asInt
+        trace_id = trace_id_bytes(exemplar.traceId, required=False)
+        out.append({
+            "time_unix_nano": to_int(exemplar.timeUnixNano or 0),
+            "value": None if value is UNSET else to_float(value),
+            "trace_id": trace_id.hex() if trace_id else None,
+            "span_id": exemplar.spanId.lower() if exemplar.spanId else None,
+            "filtered_attributes": _attributes(exemplar.filteredAttributes),
+        })
+    return orjson.dumps(out).decode()
+
+
+_SIGNALS = {
+    "traces": (msgspec.json.Decoder(TracesRequest), "resourceSpans", _decode_traces),
+    "logs": (msgspec.json.Decoder(LogsRequest), "resourceLogs", _decode_logs),
+    "metrics": (msgspec.json.Decoder(MetricsRequest), "resourceMetrics", _decode_metrics),
+}
+
+
+def _resource(resource: Resource | None) -> tuple[str, str | None, dict]:
+    """As :func:`.values.read_resource`: ``(attributes JSON text, service.name or None, attributes)``."""
+    attrs = _attributes(resource.attributes) if resource is not None else {}
+    service = attrs.get("service.name")
+    return orjson.dumps(attrs).decode(), service if isinstance(service, str) else None, attrs
+
+
+def _scope(scope: Scope | None) -> tuple[str | None, str | None, str]:
+    """As :func:`.values.scopes`: ``(name or None, version or None, attributes JSON text)``."""
+    if scope is None:
+        return None, None, "{}"
+    attrs = _attributes(scope.attributes)
+    return scope.name or None, scope.version or None, orjson.dumps(attrs).decode() if attrs else "{}"
+
+
+def _attributes(key_values: list[KeyValue]) -> dict:
+    """As :func:`.values.attributes_dict`: ``{key: value}``, the last of duplicate keys winning."""
+    out = {}
+    for kv in key_values:
+        value = kv.value
+        if value is not None:
+            string = value.stringValue
+            if string is not UNSET:
+                out[kv.key] = string
+                continue
+        out[kv.key] = _value(value)
+    return out
+
+
+def _value(value: AnyValue | None, depth: int = 1):
+    """As :func:`.values.any_value` (same JSON values, same depth limit)."""
+    if value is None:
+        return None
+    if depth > MAX_ANY_VALUE_DEPTH:
+        raise DecodeError(f"AnyValue nested deeper than {MAX_ANY_VALUE_DEPTH} levels")
+    if value.stringValue is not UNSET:
+        return value.stringValue
+    if value.intValue is not UNSET:
+        return int64(value.intValue)
+    if value.boolValue is not UNSET:
+        return value.boolValue
+    if value.doubleValue is not UNSET:
+        number = to_float(value.doubleValue)
+        return number if math.isfinite(number) else _NON_FINITE[str(number)]
+    if value.arrayValue is not UNSET:
+        return [_value(v, depth + 1) for v in value.arrayValue.values]
+    if value.kvlistValue is not UNSET:
+        return {kv.key: _value(kv.value, depth + 1) for kv in value.kvlistValue.values}
+    if value.bytesValue is not UNSET:
+        return value.bytesValue
+    return None
