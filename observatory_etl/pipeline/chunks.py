@@ -7,6 +7,7 @@ warehouse stages (COPY) and merges it, the lake writes it — while the next fil
 
 from __future__ import annotations
 
+import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
@@ -14,6 +15,13 @@ from typing import Callable
 import polars as pl
 
 from ..ingest.frames import first_per_key
+
+# The interpreter's GIL switch interval while a loader thread runs (seconds; Python's default is 0.005).
+# The loader makes many short calls that release the GIL (a COPY or a statement each) and must take it
+# back from the decoding thread, which holds it for whole intervals: at 5 ms the 9 chunks of the 200k-span
+# bench hour spent 6.3-7.0 s in COPY, at 1 ms 3.1-3.2 s, the hour 14.6-16.0 → 12.9-13.0 s, decode unchanged
+# (docs/tuning.md, "Issue 11, session 4").
+SWITCH_INTERVAL = 0.001
 
 
 class Chunk:
@@ -55,7 +63,8 @@ class ChunkLoader:
     flight, so memory holds two chunks at most, and whatever ``consume`` uses (an ADBC connection, Iceberg
     transactions) is used by one thread at a time — the caller's only after :meth:`wait`. Leaving the block
     waits for the last chunk and re-raises its error; on an error in the caller it still waits, so the
-    caller can roll back.
+    caller can roll back. Inside the block the interpreter's switch interval is :data:`SWITCH_INTERVAL` (the
+    previous value is restored on leaving), so the thread gets the GIL back quickly after each database call.
     """
 
     def __init__(self, consume: Callable[[dict[str, pl.DataFrame], tuple[str, ...]], None], seconds: dict[str, float]):
@@ -63,8 +72,11 @@ class ChunkLoader:
         self._seconds = seconds
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-load")
         self._pending: Future | None = None
+        self._switch_interval: float | None = None
 
     def __enter__(self) -> "ChunkLoader":
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         return self
 
     def submit(self, chunk: "Chunk") -> None:
@@ -93,3 +105,5 @@ class ChunkLoader:
                     pass
         finally:
             self._pool.shutdown(wait=True)
+            if self._switch_interval is not None:
+                sys.setswitchinterval(self._switch_interval)
