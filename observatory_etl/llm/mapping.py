@@ -99,8 +99,8 @@ _EXTRAS = {
     "indexed_finish": pl.String,  # JSON text of a list of text
 }
 _NO_EXTRAS = (None,) * len(_EXTRAS)
-# GenAI spans whose LLM columns are computed at once: bounds the source columns and the expressions'
-# intermediate columns (the messages are copied by each step) to a few MB.
+# GenAI spans whose LLM columns the expressions compute at once: bounds their intermediate columns (the
+# messages are copied by some steps) to a few MB.
 _BATCH = 8192
 LLM_SCHEMA: dict[str, pl.DataType] = {c.name: c.type.dtype for c in LLM_SPAN_COLUMNS}
 
