@@ -90,6 +90,13 @@ class Columns:
         self.llm.truncate(mark["trace_spans"])
 
 
+def append_rows(lists: list[list], rows) -> None:
+    """Append each row (a tuple in the order of ``lists``, one list per column of a table) to the column lists."""
+    for row in rows:
+        for values, value in zip(lists, row):
+            values.append(value)
+
+
 def _json_text(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()

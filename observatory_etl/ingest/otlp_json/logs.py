@@ -5,8 +5,6 @@ A log record is one record: a malformed one is rejected (``Columns.reject``) and
 
 from __future__ import annotations
 
-import hashlib
-
 import orjson
 
 from ..columns import RECORD_ERRORS, TABLE_COLUMNS, Columns, DecodeError
@@ -15,6 +13,7 @@ from .values import (
     any_value,
     attributes_json,
     enum_value,
+    log_id,
     read_resource,
     record_list,
     scopes,
@@ -29,7 +28,7 @@ from .values import (
 def decode_logs(resource_logs: list, columns: Columns, where: str) -> int:
     """Append the log records of ``resourceLogs`` (logs/v1/logs.proto) to ``columns``; returns records added.
 
-    ``log_id`` is the MD5 of the record's identity fields (see :func:`~.values.record_key`). A malformed
+    ``log_id`` is the MD5 of the record's identity fields (:func:`~.values.log_id`). A malformed
     resource, scope or log record is rejected into ``columns.rejects`` at its path under ``where``
     (``request 1 / resource 0 / scope 0 / log record 3``).
     """
@@ -80,15 +79,10 @@ def _log(record: dict, scope_part: str, service, scope_name, scope_version, scop
     body = orjson.dumps(any_value(record.get("body"))).decode()
     event_name = text(record.get("eventName"), "eventName")
     attrs = attributes_json(record.get("attributes"))
-    # log_id = record_key(time, observed time, trace id, span id, flags, severity number, severity text, body,
-    # event name, scope name, scope version, attributes, resource attributes), inlined.
-    key = (
-        f"{time}\x1f{observed}\x1f{trace_id.hex() if trace_id else ''}\x1f"
-        f"{'' if span_id is None else span_id}\x1f{flags}\x1f{severity_number}\x1f{severity_text or ''}\x1f"
-        f"{body}\x1f{event_name or ''}\x1f{scope_part}{attrs}\x1f{resource_json}"
-    )
     return (
-        hashlib.md5(key.encode(), usedforsecurity=False).digest(), time, observed, trace_id, span_id, flags & 0xFF,
+        log_id(time, observed, trace_id, span_id, flags, severity_number, severity_text, body, event_name, scope_part,
+               attrs, resource_json),
+        time, observed, trace_id, span_id, flags & 0xFF,
         severity_number, severity_text, body, event_name, service, scope_name, scope_version, scope_json, attrs,
         resource_json,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from ...llm.mapping import resource_environment
-from ..columns import RECORD_ERRORS, Columns, DecodeError
+from ..columns import RECORD_ERRORS, Columns, DecodeError, append_rows
 from .values import (
     SPAN_KINDS,
     STATUS_CODES,
@@ -65,14 +65,9 @@ def decode_traces(resource_spans: list, columns: Columns, where: str) -> int:
                     columns.reject(f"{where} / resource {r} / scope {s} / span {index}", exc, span)
                     continue
                 llm.add(len(span_lists[0]), attrs, environment, span_events)
-                for values, value in zip(span_lists, span_row):
-                    values.append(value)
-                for row in event_rows:
-                    for values, value in zip(event_lists, row):
-                        values.append(value)
-                for row in link_rows:
-                    for values, value in zip(link_lists, row):
-                        values.append(value)
+                append_rows(span_lists, (span_row,))
+                append_rows(event_lists, event_rows)
+                append_rows(link_lists, link_rows)
                 added += 1 + len(event_rows) + len(link_rows)
     return added
 

@@ -17,7 +17,6 @@ compares the two on generated valid and mutated files.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 
@@ -52,6 +51,7 @@ from .values import (
     fixed64,
     int32,
     int64,
+    log_id,
     opt_float,
     record_key,
     span_id_int,
@@ -207,7 +207,6 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
     """:func:`.logs.decode_logs` over Structs (row for row the same columns); raises on a malformed record."""
     log_lists = list(columns.tables["logs"].values())
     dumps = orjson.dumps
-    md5 = hashlib.md5
     added = 0
     for resource_entry in resource_logs:
         resource_json, service, _ = _resource(resource_entry.resource)
@@ -226,14 +225,10 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
                 event_name = record.eventName or None
                 attrs = _attributes(record.attributes)
                 attrs = dumps(attrs).decode() if attrs else "{}"
-                # log_id: as .logs._log computes it (record_key of the record's identity fields, inlined).
-                key = (
-                    f"{time}\x1f{observed}\x1f{trace_id.hex() if trace_id else ''}\x1f"
-                    f"{'' if span_id is None else span_id}\x1f{flags}\x1f{severity_number}\x1f{severity_text or ''}\x1f"
-                    f"{body}\x1f{event_name or ''}\x1f{scope_part}{attrs}\x1f{resource_json}"
-                )
                 for values, value in zip(log_lists, (
-                    md5(key.encode(), usedforsecurity=False).digest(), time, observed, trace_id, span_id, flags & 0xFF,
+                    log_id(time, observed, trace_id, span_id, flags, severity_number, severity_text, body, event_name,
+                           scope_part, attrs, resource_json),
+                    time, observed, trace_id, span_id, flags & 0xFF,
                     severity_number, severity_text, body, event_name, service, scope_name, scope_version, scope_json,
                     attrs, resource_json,
                 )):

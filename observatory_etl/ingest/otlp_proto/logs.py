@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import orjson
 
 from ..columns import RECORD_ERRORS, TABLE_COLUMNS, Columns
+from ..otlp_json.values import log_id
 from .values import (
     any_value,
     attributes_json,
@@ -63,14 +62,10 @@ def _log(record, scope_part: str, service, scope_name, scope_version, scope_json
     body = orjson.dumps(any_value(record.body)).decode()
     event_name = record.event_name or None
     attrs = attributes_json(record.attributes)
-    # The same text otlp_json.logs._log hashes into log_id.
-    key = (
-        f"{time}\x1f{observed}\x1f{trace_id.hex() if trace_id else ''}\x1f"
-        f"{'' if span_id is None else span_id}\x1f{flags}\x1f{severity_number}\x1f{severity_text or ''}\x1f"
-        f"{body}\x1f{event_name or ''}\x1f{scope_part}{attrs}\x1f{resource_json}"
-    )
     return (
-        hashlib.md5(key.encode(), usedforsecurity=False).digest(), time, observed, trace_id, span_id, flags & 0xFF,
+        log_id(time, observed, trace_id, span_id, flags, severity_number, severity_text, body, event_name, scope_part,
+               attrs, resource_json),
+        time, observed, trace_id, span_id, flags & 0xFF,
         severity_number, severity_text, body, event_name, service, scope_name, scope_version, scope_json, attrs,
         resource_json,
     )

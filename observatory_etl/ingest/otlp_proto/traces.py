@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from ...llm.mapping import resource_environment
-from ..columns import DECODED_COLUMNS, RECORD_ERRORS, Columns
+from ..columns import DECODED_COLUMNS, RECORD_ERRORS, Columns, append_rows
 from .values import (
     attributes_dict,
     attributes_json,
@@ -47,14 +47,9 @@ def decode_traces(request, columns: Columns, where: str) -> int:
                     columns.reject(f"{where} / resource {r} / scope {s} / span {index}", exc, record_json(span))
                     continue
                 llm.add(len(span_lists[0]), attrs, environment, span_events)
-                for values, value in zip(span_lists, span_row):
-                    values.append(value)
-                for row in event_rows:
-                    for values, value in zip(event_lists, row):
-                        values.append(value)
-                for row in link_rows:
-                    for values, value in zip(link_lists, row):
-                        values.append(value)
+                append_rows(span_lists, (span_row,))
+                append_rows(event_lists, event_rows)
+                append_rows(link_lists, link_rows)
                 added += 1 + len(event_rows) + len(link_rows)
     return added
 
