@@ -123,7 +123,8 @@ def decode_into(
 def build_frames(columns: Columns, may_hold_nul: bool) -> tuple[dict[str, pl.DataFrame], int]:
     """The non-empty frames of ``columns`` (:func:`observatory_etl.ingest.frames.frames`) and the number of
     string values whose U+0000 was replaced (scanned only when ``may_hold_nul``)."""
-    built = frames(columns)
+    with gc_paused():  # the LLM mapping's Python values and the Series built from the lists: no cycles
+        built = frames(columns)
     nul_replaced = 0
     if may_hold_nul:
         built, nul_replaced = replace_nul(built)

@@ -99,6 +99,9 @@ _EXTRAS = {
     "indexed_finish": pl.String,  # JSON text of a list of text
 }
 _NO_EXTRAS = (None,) * len(_EXTRAS)
+# The column of a source attribute no span of the batch has (what _typed gives for no values).
+_ABSENT_DTYPES = {_TEXT: pl.String, _JSON: pl.String, _VALUE: pl.String, _FINISH: pl.String, _COUNT: pl.Int64,
+                  _NUMBER: pl.Float64}
 # GenAI spans whose LLM columns the expressions compute at once: bounds their intermediate columns (the
 # messages are copied by some steps) to a few MB.
 _BATCH = 8192
@@ -219,27 +222,24 @@ class LlmSources:
         count = len(self.rows)
         rows = pl.Series("row", self.rows, dtype=pl.UInt32)
         data: dict[str, pl.Series] = {"row": rows, "start_ns": start_ns.gather(rows), "end_ns": end_ns.gather(rows)}
+        absent = []
         for key, (at, values) in self.sparse.items():
-            for name, column in _typed(key, values).items():
-                data[name] = _scattered(column, at, count)
+            if not at:
+                absent.append(pl.lit(None, _ABSENT_DTYPES[_KINDS[key]]).alias(key))
+                continue
+            if len(at) < count:  # the spans without it: None, which every kind types as absent
+                dense = [None] * count
+                for position, value in zip(at, values):
+                    dense[position] = value
+                values = dense
+            data.update(_typed(key, values))
         for (name, dtype), values in zip(_EXTRAS.items(), zip(*self.extras)):
             data[name] = pl.Series(name, values, dtype=dtype)
         return pl.DataFrame(data).with_columns(
-            pl.when(pl.col(key) != "").then(pl.col(key)).alias(key)
-            for key in SOURCE_KEYS if data[key].dtype == pl.String and f"{key}?" not in data
+            *absent,
+            *(pl.when(pl.col(key) != "").then(pl.col(key)).alias(key)
+              for key in SOURCE_KEYS if key in data and data[key].dtype == pl.String and f"{key}?" not in data),
         )
-
-
-def _scattered(column: pl.Series, at: list[int], count: int) -> pl.Series:
-    """``column`` (the values of the spans at positions ``at``) as a column of all ``count`` spans: null (False
-    for a Boolean presence column) for the others."""
-    if len(at) == count:
-        return column
-    fill = False if column.dtype == pl.Boolean else None
-    dense = pl.select(pl.repeat(fill, count, dtype=column.dtype)).to_series().alias(column.name)
-    if at:
-        dense.scatter(at, column)
-    return dense
 
 
 def _with_costs(frame: pl.DataFrame, prices: PriceTable) -> pl.DataFrame:

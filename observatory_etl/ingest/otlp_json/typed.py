@@ -30,6 +30,7 @@ from .structs import (
     AnyValue,
     Exemplar,
     KeyValue,
+    LogRecord,
     LogsRequest,
     MetricsRequest,
     Resource,
@@ -37,6 +38,7 @@ from .structs import (
     ResourceMetrics,
     ResourceSpans,
     Scope,
+    Span,
     TracesRequest,
 )
 from .values import (
@@ -130,6 +132,7 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
     event_lists = list(tables["trace_events"].values())
     link_lists = list(tables["trace_links"].values())
     first_span_list = span_lists[0]
+    decode_span = _SPAN.decode
     llm_add = columns.llm.add
     dumps = orjson.dumps
     fromhex, from_bytes = bytes.fromhex, int.from_bytes
@@ -139,7 +142,8 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
         environment = resource_environment(resource)
         for scope_entry in resource_entry.scopeSpans:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
-            for span in scope_entry.spans:
+            for raw in scope_entry.spans:
+                span = decode_span(raw)
                 # ids and times inline for the usual values; anything else through the value functions,
                 # which give the same value or raise the reason (the file then goes to the general decoder)
                 hex_id = span.traceId
@@ -207,13 +211,15 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
     """:func:`.logs.decode_logs` over Structs (row for row the same columns); raises on a malformed record."""
     log_lists = list(columns.tables["logs"].values())
     dumps = orjson.dumps
+    decode_record = _LOG_RECORD.decode
     added = 0
     for resource_entry in resource_logs:
         resource_json, service, _ = _resource(resource_entry.resource)
         for scope_entry in resource_entry.scopeLogs:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
             scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
-            for record in scope_entry.logRecords:
+            for raw in scope_entry.logRecords:
+                record = decode_record(raw)
                 time = time_ns(record.timeUnixNano, "timeUnixNano")
                 observed = time_ns(record.observedTimeUnixNano, "observedTimeUnixNano")
                 trace_id = trace_id_bytes(record.traceId, required=False)
@@ -340,6 +346,8 @@ def _exemplars(exemplars: list[Exemplar]) -> str | None:
     return orjson.dumps(out).decode()
 
 
+# Spans and log records are parsed one at a time (see structs.ScopeSpans).
+_SPAN, _LOG_RECORD = msgspec.json.Decoder(Span), msgspec.json.Decoder(LogRecord)
 _SIGNALS = {
     "traces": (msgspec.json.Decoder(TracesRequest), "resourceSpans", _decode_traces),
     "logs": (msgspec.json.Decoder(LogsRequest), "resourceLogs", _decode_logs),
