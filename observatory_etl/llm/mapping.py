@@ -8,9 +8,10 @@ OpenInference (``openinference.span.kind``, ``llm.*``, ``input.value``, ``sessio
 Two steps:
 
 1. While spans decode, :meth:`LlmSources.add` keeps, for each GenAI span only, the values of the source
-   attributes it has (:data:`SOURCE_KEYS`: a set intersection with its keys, then one list per attribute
-   of the spans that have it) and the few sources that need the span's other parts (the resource's
-   environment, content and first-token events, indexed message attributes).
+   attributes it has (:data:`SOURCE_KEYS`, found in one pass over its attributes, which also notes the
+   indexed message keys; one list per attribute of the spans that have it) and the few sources that need
+   the span's other parts (the resource's environment, content and first-token events, indexed message
+   attributes).
 2. When frames are built, :meth:`LlmSources.frame` turns them into typed columns (one per source key) and computes
    the 23 columns with expressions: precedence is ``coalesce`` (or ``when/then`` where a present but invalid
    value must still win) over the source columns in contract order; span types are lookups; costs join a
@@ -50,6 +51,7 @@ _INDEXED_FAMILIES = {
     "llm.output_messages.": ("openinference_output", "message."),
 }
 _INDEXED_PREFIXES = tuple(_INDEXED_FAMILIES)
+_INDEXED_FAMILY_OF = {tuple(prefix.split(".")[:2]): family for prefix, family in _INDEXED_FAMILIES.items()}
 
 # The span-attribute sources of each column, in precedence order (docs/llm-mapping.md).
 _SOURCES = {
@@ -91,7 +93,6 @@ _KINDS.update({
 })
 #: Every span attribute the mapping reads.
 SOURCE_KEYS: tuple[str, ...] = tuple(_KINDS)
-_SOURCE_SET = frozenset(SOURCE_KEYS)
 # Per GenAI span, what the attributes alone do not give (LlmSources._extras).
 _EXTRAS = {
     "resource_environment": pl.String, "ttft_event_ns": pl.Int64, "event_input": pl.String,
@@ -157,14 +158,16 @@ class LlmSources:
             return
         position = len(self.rows)
         self.rows.append(row)
-        sparse = self.sparse
-        for key in attributes.keys() & _SOURCE_SET:
-            value = attributes[key]
-            if value is not None:
-                at, values = sparse[key]
-                at.append(position)
-                values.append(value)
-        indexed = [key for key in attributes if key.startswith(_INDEXED_PREFIXES)]
+        source = self.sparse.get
+        indexed = []
+        for key, value in attributes.items():  # one pass: source attributes kept, indexed message keys noted
+            kept = source(key)
+            if kept is None:
+                if key.startswith(_INDEXED_PREFIXES):  # no source key has these prefixes
+                    indexed.append(key)
+            elif value is not None:
+                kept[0].append(position)
+                kept[1].append(value)
         if events or indexed:
             self.extras.append(_extras(attributes, indexed, environment, events))
         elif environment is None:
@@ -287,12 +290,11 @@ def _indexed(attributes: dict, keys: list[str]) -> dict[str, list[dict]]:
     …) among ``keys`` into one dict per index, in index order, per family (see ``_INDEXED_FAMILIES``)."""
     found: dict[str, dict[int, dict]] = {}
     for key in keys:
-        for prefix, (name, infix) in _INDEXED_FAMILIES.items():
-            if key.startswith(prefix):
-                index, dot, field = key[len(prefix):].partition(".")
-                if dot and index.isdecimal() and field.startswith(infix) and len(field) > len(infix):
-                    found.setdefault(name, {}).setdefault(int(index), {})[field[len(infix):]] = attributes[key]
-                break
+        first, second, rest = key.split(".", 2)  # every key has one of the prefixes, so two dots
+        name, infix = _INDEXED_FAMILY_OF[first, second]
+        index, dot, field = rest.partition(".")
+        if dot and index.isdecimal() and field.startswith(infix) and len(field) > len(infix):
+            found.setdefault(name, {}).setdefault(int(index), {})[field[len(infix):]] = attributes[key]
     return {name: [rows[i] for i in sorted(rows)] for name, rows in found.items()}
 
 

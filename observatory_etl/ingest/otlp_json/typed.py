@@ -25,7 +25,7 @@ import orjson
 from msgspec import UNSET
 
 from ...llm.mapping import resource_environment
-from ..columns import RECORD_ERRORS, Columns, DecodeError
+from ..columns import RECORD_ERRORS, Columns, DecodeError, append_rows
 from .structs import (
     AnyValue,
     Exemplar,
@@ -45,6 +45,7 @@ from .values import (
     _NON_FINITE,
     AGGREGATION_TEMPORALITIES,
     INT64_MAX,
+    INT64_MIN,
     MAX_ANY_VALUE_DEPTH,
     SEVERITY_NUMBERS,
     SPAN_KINDS,
@@ -137,6 +138,10 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
     dumps = orjson.dumps
     fromhex, from_bytes = bytes.fromhex, int.from_bytes
     added = 0
+    # rows are gathered as tuples and moved into the column lists every _ROWS spans (append_rows)
+    span_rows: list[tuple] = []
+    event_rows: list[tuple] = []
+    link_rows: list[tuple] = []
     for resource_entry in resource_spans:
         resource_json, service, resource = _resource(resource_entry.resource)
         environment = resource_environment(resource)
@@ -167,19 +172,17 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
                 for event_index, event in enumerate(span.events):
                     event_time = time_ns(event.timeUnixNano, f"event {event_index} timeUnixNano")
                     event_attrs = _attributes(event.attributes)
-                    for values, value in zip(event_lists, (trace_id, span_id, event_index, event_time, event.name,
-                                                           dumps(event_attrs).decode() if event_attrs else "{}")):
-                        values.append(value)
+                    event_rows.append((trace_id, span_id, event_index, event_time, event.name,
+                                       dumps(event_attrs).decode() if event_attrs else "{}"))
                     span_events.append((event_time, event.name, event_attrs))
                 for link_index, link in enumerate(span.links):
                     link_attrs = _attributes(link.attributes)
-                    for values, value in zip(link_lists, (
+                    link_rows.append((
                         trace_id, span_id, link_index,
                         trace_id_bytes(link.traceId, required=False, field=f"link {link_index} traceId"),
                         span_id_int(link.spanId, required=False, field=f"link {link_index} spanId"),
                         link.traceState or None, dumps(link_attrs).decode() if link_attrs else "{}",
-                    )):
-                        values.append(value)
+                    ))
                 hex_id = span.parentSpanId
                 raw = fromhex(hex_id) if len(hex_id) == 16 else None
                 if raw is None or len(raw) != 8 or raw == _ZERO8:
@@ -196,14 +199,16 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
                     status_code, status_message = status.code, status.message or None
                     if type(status_code) is not int or not 0 <= status_code < 32768:
                         status_code = enum_value(status_code, STATUS_CODES, "status code")
-                llm_add(len(first_span_list), attrs, environment, span_events)
-                for values, value in zip(span_lists, (
+                llm_add(len(first_span_list) + len(span_rows), attrs, environment, span_events)
+                span_rows.append((
                     trace_id, span_id, parent_id, span.traceState or None, span.name, kind,
                     service, scope_name, scope_version, start_ns, end_ns, status_code or 0, status_message,
                     dumps(attrs).decode() if attrs else "{}", resource_json, scope_json,
-                )):
-                    values.append(value)
+                ))
                 added += 1 + len(span.events) + len(span.links)
+                if len(span_rows) == _ROWS:
+                    _move(((span_lists, span_rows), (event_lists, event_rows), (link_lists, link_rows)))
+    _move(((span_lists, span_rows), (event_lists, event_rows), (link_lists, link_rows)))
     return added
 
 
@@ -212,7 +217,9 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
     log_lists = list(columns.tables["logs"].values())
     dumps = orjson.dumps
     decode_record = _LOG_RECORD.decode
+    fromhex, from_bytes = bytes.fromhex, int.from_bytes
     added = 0
+    log_rows: list[tuple] = []
     for resource_entry in resource_logs:
         resource_json, service, _ = _resource(resource_entry.resource)
         for scope_entry in resource_entry.scopeLogs:
@@ -220,10 +227,23 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
             scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
             for raw in scope_entry.logRecords:
                 record = decode_record(raw)
-                time = time_ns(record.timeUnixNano, "timeUnixNano")
-                observed = time_ns(record.observedTimeUnixNano, "observedTimeUnixNano")
-                trace_id = trace_id_bytes(record.traceId, required=False)
-                span_id = span_id_int(record.spanId, required=False)
+                # times and ids inline for the usual values, as in _decode_traces (ids are optional here)
+                time = int(record.timeUnixNano)
+                if not 0 <= time <= INT64_MAX:
+                    time = time_ns(record.timeUnixNano, "timeUnixNano")
+                observed = int(record.observedTimeUnixNano)
+                if not 0 <= observed <= INT64_MAX:
+                    observed = time_ns(record.observedTimeUnixNano, "observedTimeUnixNano")
+                hex_id = record.traceId
+                trace_id = fromhex(hex_id) if len(hex_id) == 32 else None
+                if trace_id is None or len(trace_id) != 16 or trace_id == _ZERO16:
+                    trace_id = trace_id_bytes(hex_id, required=False)
+                hex_id = record.spanId
+                raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                if raw is None or len(raw) != 8 or raw == _ZERO8:
+                    span_id = span_id_int(hex_id, required=False)
+                else:
+                    span_id = from_bytes(raw, "big", signed=True)
                 flags = to_int(record.flags or 0)
                 severity_number = enum_value(record.severityNumber, SEVERITY_NUMBERS, "severityNumber")
                 severity_text = record.severityText or None
@@ -231,16 +251,30 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
                 event_name = record.eventName or None
                 attrs = _attributes(record.attributes)
                 attrs = dumps(attrs).decode() if attrs else "{}"
-                for values, value in zip(log_lists, (
+                log_rows.append((
                     log_id(time, observed, trace_id, span_id, flags, severity_number, severity_text, body, event_name,
                            scope_part, attrs, resource_json),
                     time, observed, trace_id, span_id, flags & 0xFF,
                     severity_number, severity_text, body, event_name, service, scope_name, scope_version, scope_json,
                     attrs, resource_json,
-                )):
-                    values.append(value)
+                ))
                 added += 1
+                if len(log_rows) == _ROWS:
+                    _move(((log_lists, log_rows),))
+    _move(((log_lists, log_rows),))
     return added
+
+
+# Rows gathered as tuples before they are moved into the column lists (bounds that list).
+_ROWS = 4096
+
+
+def _move(tables) -> None:
+    """Move every gathered row of each ``(column lists, rows)`` into its column lists (:func:`append_rows`) and
+    empty the rows."""
+    for lists, rows in tables:
+        append_rows(lists, rows)
+        rows.clear()
 
 
 def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -> int:
@@ -375,10 +409,17 @@ def _attributes(key_values: list[KeyValue]) -> dict:
     out = {}
     for kv in key_values:
         value = kv.value
-        if value is not None:
+        if value is not None:  # strings and integers inline (most values), the rest through _value
             string = value.stringValue
             if string is not UNSET:
                 out[kv.key] = string
+                continue
+            number = value.intValue
+            if number is not UNSET:
+                number = int(number)  # as values.int64 (a bad one raises: the general decoder says why)
+                if not INT64_MIN <= number <= INT64_MAX:
+                    number = int64(number)
+                out[kv.key] = number
                 continue
         out[kv.key] = _value(value)
     return out
