@@ -161,8 +161,8 @@ def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.Data
 
     with Decoder(landing_url, PriceTable.load(), workers=0) as decoder:
         for part in decoder.chunks(files, 50_000, config.DEFAULT_CHUNK_BYTES, count):
-            chunk.add(part.frames())
-    return chunk.frames(), files, records
+            chunk.add(part.take())
+    return chunk.take(), files, records
 
 
 def _protobuf_decode(landing_url: str, workdir: Path, log: Log) -> str | None:

@@ -25,6 +25,9 @@ OBSERVATORY_ON_BAD_INPUT           ``quarantine``: bad records and files go to r
 OBSERVATORY_PRICES_CSV             a price CSV whose rows win over the genai-prices library      none
 OBSERVATORY_READ_CONCURRENCY       landing objects fetched and decompressed at once              ``16`` (``4`` for a
                                    (``ingest.landing.read_files``)                               local path)
+OBSERVATORY_MALLOC_MMAP_THRESHOLD  bytes from which glibc malloc maps a block of its own, so      ``262144`` (256 KiB)
+                                   freeing returns it (``allocator``; 0: glibc's own sliding
+                                   threshold)
 OBSERVATORY_LAKE_URL               the lake (Apache Iceberg) warehouse location: a path,         none (no lake)
                                    ``file://``, ``s3://``, ``gs://``, ``az://``; unset: no lake
 OBSERVATORY_LAKE_CATALOG           a pyiceberg catalog to load by name (``.pyiceberg.yaml``,     SqlCatalog in the
@@ -52,6 +55,7 @@ DEFAULT_START = "2026-01-01"
 DEFAULT_CHUNK_ROWS = 50_000
 DEFAULT_CHUNK_BYTES = 128 * 1024 * 1024
 DEFAULT_RETENTION_DAYS = 30
+DEFAULT_MALLOC_MMAP_THRESHOLD = 256 * 1024
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -68,6 +72,12 @@ def _integer(name: str, default: int, minimum: int = 0, maximum: int | None = No
         bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
         raise ValueError(f"{name} must be an integer {bounds}, got {raw!r}")
     return int(raw)
+
+
+def malloc_mmap_threshold() -> int:
+    """OBSERVATORY_MALLOC_MMAP_THRESHOLD: bytes from which glibc malloc gives a block its own mapping
+    (:mod:`observatory_etl.allocator`); 0 keeps glibc's sliding threshold."""
+    return _integer("OBSERVATORY_MALLOC_MMAP_THRESHOLD", DEFAULT_MALLOC_MMAP_THRESHOLD, maximum=32 * 1024 * 1024)
 
 
 def landing_url() -> str:

@@ -68,6 +68,11 @@ class Columns:
         self.rows = 0
         self.prices = prices or PriceTable.load()
         self.rejects: list[Reject] = []
+        # Spilling (see spill): while one large file decodes, its rows become frames every spill_rows rows.
+        self.spill_rows = 0  # 0: never
+        self.spill_may_hold_nul = False  # the file may hold U+0000 (frames then replace it)
+        self.spilled: list[dict] = []  # frames built so far, per table (observatory_etl.ingest.decode.build_frames)
+        self.spilled_nul = 0  # U+0000 values replaced in them
 
     def reject(self, record_path: str, reason: str | BaseException, record: Any = None) -> None:
         """Quarantine one record: ``reason`` (a message or the exception that rejected it) at ``record_path``,
@@ -84,11 +89,32 @@ class Columns:
         return {table: len(cols[DECODED_COLUMNS[table][0]]) for table, cols in self.tables.items()}
 
     def truncate(self, mark: dict[str, int]) -> None:
-        """Drop every row added since ``mark`` (including a half-appended record)."""
+        """Drop every row added since ``mark`` (including a half-appended record), and any frames spilled
+        (spilling starts on empty columns, so they were all built after ``mark``)."""
         for table, cols in self.tables.items():
             for values in cols.values():
                 del values[mark[table] :]
         self.llm.truncate(mark["trace_spans"])
+        self.spilled.clear()
+        self.spilled_nul = 0
+
+    def spill(self) -> None:
+        """When :attr:`spill_rows` is set and the column lists hold that many rows, build their frames into
+        :attr:`spilled` and empty the lists: a large file's rows are never all alive as Python objects (a
+        file of 46k records takes ~70 MB as lists, ~40 MB as frames). The fast decoder calls it between
+        records; set ``spill_rows`` only on columns that are empty when the file starts (see :meth:`truncate`)."""
+        if not self.spill_rows or sum(len(next(iter(cols.values()))) for cols in self.tables.values()) < self.spill_rows:
+            return
+        # decode builds frames from Columns: imported here, not at the top
+        from .decode import build_frames
+
+        built, nul_replaced = build_frames(self, self.spill_may_hold_nul)
+        self.spilled.append(built)
+        self.spilled_nul += nul_replaced
+        for cols in self.tables.values():
+            for values in cols.values():
+                values.clear()
+        self.llm.truncate(0)
 
 
 def append_rows(lists: list[list], rows: Sequence[tuple]) -> None:

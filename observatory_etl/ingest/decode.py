@@ -16,7 +16,7 @@ import polars as pl
 from ..llm.prices import PriceTable
 from . import llm_spans, otlp_json, otlp_proto
 from .columns import Columns, DecodeError, Reject
-from .frames import frames, replace_nul
+from .frames import first_per_key, frames, replace_nul
 from .gc_pause import gc_paused
 from .landing import LandingError, LandingFile, ObjectStoreError, read_file
 
@@ -45,12 +45,17 @@ class DecodedFile(NamedTuple):
     bytes_decoded: int = 0
 
 
-def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str = "quarantine") -> DecodedFile:
+def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str = "quarantine",
+                data: bytes | LandingError | ObjectStoreError | None = None, frame_rows: int = 0) -> DecodedFile:
     """Read, decompress, decode and normalize one landing file (``prices`` price its LLM spans).
 
     With ``on_bad_input="quarantine"`` (OBSERVATORY_ON_BAD_INPUT's default) bad input is returned, not
     raised: a record that cannot be decoded is in ``rejects`` and a file that cannot be decoded at all comes
     back with its ``error`` and no frames. With ``"fail"`` both raise LandingError.
+
+    ``data``: as :func:`decode_into`. ``frame_rows`` > 0 builds frames every that many decoded rows while
+    the file decodes (:meth:`~observatory_etl.ingest.columns.Columns.spill`; canonical OTLP/JSON traces
+    and logs), so a large file's rows are never all alive as Python lists; the frames are the same.
 
     Raises:
         LandingError: ``on_bad_input="fail"`` and the file or one of its records is not valid (the message
@@ -58,11 +63,18 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
         ObjectStoreError: the object cannot be fetched (retrying may help).
     """
     columns = Columns(prices)
-    decoded = decode_into(store, file, columns, on_bad_input)
+    if frame_rows and isinstance(data, bytes):
+        columns.spill_rows, columns.spill_may_hold_nul = frame_rows, _may_hold_nul(file, data)
+    decoded = decode_into(store, file, columns, on_bad_input, data)
     if decoded.error is not None:
         return decoded
     started = time.perf_counter()
     built, nul_replaced = build_frames(columns, decoded.nul_replaced > 0)
+    if columns.spilled:
+        parts = [*columns.spilled, built]
+        built = {table: first_per_key(pl.concat([part[table] for part in parts if table in part]), table)
+                 for table in dict.fromkeys(table for part in parts for table in part)}
+        nul_replaced += columns.spilled_nul
     decoded.seconds["normalize"] = time.perf_counter() - started
     return decoded._replace(frames=built, nul_replaced=nul_replaced)
 
@@ -113,11 +125,15 @@ def decode_into(
         rejects, columns.rejects = columns.rejects, earlier_rejects
     if rejects and on_bad_input == "fail":
         raise LandingError(file.path, f"{rejects[0].record_path}: {rejects[0].reason}")
-    # JSON strings carry U+0000 only escaped (a raw control character is not JSON); LLM-span lines likewise.
-    # Protobuf strings carry it as a raw 0 byte, which every binary message holds: always check those.
-    may_hold_nul = file.format == "binpb" or b"\\u0000" in data
     seconds["decode"] = time.perf_counter() - started
-    return DecodedFile({}, records, seconds, rejects, None, int(may_hold_nul), len(data))
+    return DecodedFile({}, records, seconds, rejects, None, int(_may_hold_nul(file, data)), len(data))
+
+
+def _may_hold_nul(file: LandingFile, data: bytes) -> bool:
+    """Whether the file's strings may hold U+0000. JSON strings carry it only escaped (a raw control
+    character is not JSON), LLM-span lines likewise; protobuf strings carry it as a raw 0 byte, which
+    every binary message holds: always check those."""
+    return file.format == "binpb" or b"\\u0000" in data
 
 
 def build_frames(columns: Columns, may_hold_nul: bool) -> tuple[dict[str, pl.DataFrame], int]:

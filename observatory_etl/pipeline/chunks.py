@@ -28,7 +28,7 @@ class Chunk:
     """Frames of consecutive files, merged as one chunk once ``rows`` or ``bytes`` reach their bound.
 
     ``add`` takes a :class:`DecodedFile`'s frames and the file's key; ``rows`` counts their rows and
-    ``bytes`` their in-memory size (polars ``estimated_size``); ``files`` lists the keys; :meth:`frames`
+    ``bytes`` their in-memory size (polars ``estimated_size``); ``files`` lists the keys; :meth:`take`
     gives one frame per table.
     """
 
@@ -46,11 +46,13 @@ class Chunk:
             self.rows += frame.height
             self.bytes += frame.estimated_size()
 
-    def frames(self) -> dict[str, pl.DataFrame]:
-        """One frame per table; a key repeated across files keeps its first row, as within a file."""
+    def take(self) -> dict[str, pl.DataFrame]:
+        """One frame per table, taken out of the chunk (which then holds none: the caller's frames are the
+        only references to that memory); a key repeated across files keeps its first row, as within a file."""
+        parts_by_table, self._frames = self._frames, {}
         return {
             table: parts[0] if len(parts) == 1 else first_per_key(pl.concat(parts), table)
-            for table, parts in self._frames.items()
+            for table, parts in parts_by_table.items()
         }
 
 
@@ -81,7 +83,7 @@ class ChunkLoader:
 
     def submit(self, chunk: "Chunk") -> None:
         started = time.perf_counter()
-        frames = chunk.frames()
+        frames = chunk.take()
         self._seconds["normalize"] += time.perf_counter() - started
         self.wait()
         self._pending = self._pool.submit(self._consume, frames, tuple(chunk.files))

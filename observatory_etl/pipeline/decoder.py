@@ -29,8 +29,12 @@ POOL_MIN_BYTES = 4 * 1024 * 1024
 
 # Decoded rows held as Python column lists before they are built into frames (:meth:`Decoder.flush`), within
 # a chunk: lists of Python objects take several times the memory of the frames built from them (measured: a
-# 46k-record traces file, 180 MB of lists, 42 MB of frames), so a chunk gathers frames, not lists.
+# 46k-record traces file, 70 MB of lists, 42 MB of frames), so a chunk gathers frames, not lists.
 FRAME_ROWS = 16_384
+# Decompressed bytes from which a file decodes alone, its frames built every FRAME_ROWS rows while it decodes
+# (observatory_etl.ingest.columns.Columns.spill): about 16,000 records of OTLP/JSON spans or logs. Smaller files
+# gather into the shared lists.
+SPILL_BYTES = 16 * 1024 * 1024
 
 
 # Per worker process: the landing store and price table, set once by _init_worker.
@@ -114,6 +118,12 @@ class Decoder:
                     break
                 file, data = item
                 try:
+                    if isinstance(data, bytes) and len(data) >= SPILL_BYTES:
+                        # a large file alone, its frames built every FRAME_ROWS rows as it decodes
+                        decoded = decode_file(store, file, self._prices, self._on_bad_input, data, FRAME_ROWS)
+                        decoded.seconds["read"] += waited
+                        yield file, decoded
+                        continue
                     decoded = decode_into(store, file, self._gathered, self._on_bad_input, data)
                 except LandingError as exc:
                     yield file, exc

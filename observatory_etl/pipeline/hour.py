@@ -219,11 +219,11 @@ def _merge_into(partition: PartitionLoad, log: Callable[[str], None]):
     error names the chunk's landing files."""
 
     def merge(frames: dict, files: tuple[str, ...]) -> None:
+        rows = {table: frame.height for table, frame in frames.items() if frame.height}
         try:
-            partition.chunk(frames)
+            partition.chunk(frames, release=True)  # the frames are freed once staged, before the merge
         except WarehouseError as exc:
             raise exc.with_files(files) from exc.__cause__
-        log(f"{partition.key}: chunk {partition.stats.chunks} merged "
-            + ", ".join(f"{t} {f.height:,}" for t, f in frames.items() if f.height))
+        log(f"{partition.key}: chunk {partition.stats.chunks} merged " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
 
     return merge
