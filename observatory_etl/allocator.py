@@ -5,9 +5,10 @@ glibc's malloc serves a block of at least ``M_MMAP_THRESHOLD`` bytes with its ow
 system when freed; smaller blocks come from heaps that keep freed memory. The threshold starts at 128 KiB
 but rises to the size of every mapped block freed (up to 32 MiB), so after the first decompressed landing
 files are freed, the next ones (a few MB to 32 MB) and Python's large strings are served from the heaps,
-and the process keeps their peak. A fixed threshold keeps large blocks mapped: the peak RSS of a load of
-16 files of 42 MB OTLP/JSON went from 468-487 MB to 427-439 MB at the same speed (docs/tuning.md,
-"Issue 10, session 5"). polars allocates with its own jemalloc, which this does not touch.
+and the process keeps their peak. A fixed threshold (1 MiB by default) keeps large blocks mapped: the
+peak RSS of ``load_hour`` on an hour of 297k spans in 40 MB files went from 505 to 424-436 MB, at the
+speed of the decode within noise (docs/tuning.md, "Issue 10, session 5"). polars allocates with its own
+jemalloc, which this does not touch.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ OBSERVATORY_ON_BAD_INPUT           ``quarantine``: bad records and files go to r
 OBSERVATORY_PRICES_CSV             a price CSV whose rows win over the genai-prices library      none
 OBSERVATORY_READ_CONCURRENCY       landing objects fetched and decompressed at once              ``16`` (``4`` for a
                                    (``ingest.landing.read_files``)                               local path)
-OBSERVATORY_MALLOC_MMAP_THRESHOLD  bytes from which glibc malloc maps a block of its own, so      ``262144`` (256 KiB)
+OBSERVATORY_MALLOC_MMAP_THRESHOLD  bytes from which glibc malloc maps a block of its own, so      ``1048576`` (1 MiB)  
                                    freeing returns it (``allocator``; 0: glibc's own sliding
                                    threshold)
 OBSERVATORY_LAKE_URL               the lake (Apache Iceberg) warehouse location: a path,         none (no lake)
@@ -55,7 +55,7 @@ DEFAULT_START = "2026-01-01"
 DEFAULT_CHUNK_ROWS = 50_000
 DEFAULT_CHUNK_BYTES = 128 * 1024 * 1024
 DEFAULT_RETENTION_DAYS = 30
-DEFAULT_MALLOC_MMAP_THRESHOLD = 256 * 1024
+DEFAULT_MALLOC_MMAP_THRESHOLD = 1024 * 1024
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
