@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
 from collections import deque
@@ -97,6 +98,12 @@ class Decoder:
         self.flush_seconds = 0.0  # seconds flush() spent building frames
 
     def __enter__(self) -> "Decoder":
+        # The objects alive now (imported modules: Dagster alone tracks ~230k) are moved out of the cyclic
+        # collector's view, after one collection, so that its collections during the decode do not traverse
+        # them again and again (the 200k-span bench hour decoded in 8.8 s with them, 7.9 s frozen; Python's
+        # gc.freeze). Objects allocated later are collected as usual.
+        gc.collect()
+        gc.freeze()
         if self._workers:
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=multiprocessing.get_context("spawn"),

@@ -46,8 +46,7 @@ def to_arrow(frame: pl.DataFrame) -> pa.Table:
 
 def stage(cur, table: str, frame: pl.DataFrame) -> int:
     """COPY ``frame`` into the temporary staging table ``stage_<table>`` (sql/staging.sql) on ``cur``'s
-    connection, as Arrow record batches of :data:`STAGE_BATCH_ROWS` rows, each converted from ``frame`` only
-    when the COPY reads it (one batch's Arrow copy alive at a time); returns the rows staged.
+    connection, as Arrow record batches of :data:`STAGE_BATCH_ROWS` rows; returns the rows staged.
 
     ``cur`` is an ADBC cursor whose connection created the staging tables in its open transaction;
     ``frame`` has the columns of ``stage_<table>`` in order (:mod:`observatory_etl.tables`).
@@ -55,12 +54,9 @@ def stage(cur, table: str, frame: pl.DataFrame) -> int:
     Raises:
         adbc_driver_manager.Error: the COPY failed (e.g. a value out of range of its column type).
     """
-    def batches():  # converted one batch at a time: Arrow copies the strings of polars' string views
-        for offset in range(0, frame.height, STAGE_BATCH_ROWS):
-            yield from to_arrow(frame.slice(offset, STAGE_BATCH_ROWS)).to_batches()
-
-    reader = pa.RecordBatchReader.from_batches(to_arrow(frame.head(0)).schema, batches())
-    return cur.adbc_ingest(f"stage_{table}", reader, mode="append", temporary=True)
+    arrow = to_arrow(frame)
+    batches = pa.Table.from_batches(arrow.to_batches(max_chunksize=STAGE_BATCH_ROWS), arrow.schema)
+    return cur.adbc_ingest(f"stage_{table}", batches, mode="append", temporary=True)
 
 
 @dataclass
