@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from operator import itemgetter
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import orjson
 
@@ -68,9 +68,9 @@ class Columns:
         self.rows = 0
         self.prices = prices or PriceTable.load()
         self.rejects: list[Reject] = []
-        # Spilling (see spill): while one large file decodes, its rows become frames every spill_rows rows.
+        # Spilling (see maybe_spill): while one large file decodes, its rows become frames every spill_rows rows.
         self.spill_rows = 0  # 0: never
-        self.spill_may_hold_nul = False  # the file may hold U+0000 (frames then replace it)
+        self.spill: Callable[[Columns], None] | None = None  # builds the frames into spilled, then clear()s
         self.spilled: list[dict] = []  # frames built so far, per table (observatory_etl.ingest.decode.build_frames)
         self.spilled_nul = 0  # U+0000 values replaced in them
 
@@ -98,19 +98,17 @@ class Columns:
         self.spilled.clear()
         self.spilled_nul = 0
 
-    def spill(self) -> None:
-        """When :attr:`spill_rows` is set and the column lists hold that many rows, build their frames into
-        :attr:`spilled` and empty the lists: a large file's rows are never all alive as Python objects (a
-        file of 46k records takes ~70 MB as lists, ~40 MB as frames). The fast decoder calls it between
-        records; set ``spill_rows`` only on columns that are empty when the file starts (see :meth:`truncate`)."""
-        if not self.spill_rows or sum(len(next(iter(cols.values()))) for cols in self.tables.values()) < self.spill_rows:
-            return
-        # decode builds frames from Columns: imported here, not at the top
-        from .decode import build_frames
+    def maybe_spill(self) -> None:
+        """When :attr:`spill_rows` is set and the column lists hold that many rows, call :attr:`spill`, which
+        builds their frames into :attr:`spilled` and empties the lists (:meth:`clear`): a large file's rows are
+        never all alive as Python objects (a file of 46k records takes ~70 MB as lists, ~40 MB as frames). The
+        fast decoder calls it between records; set it up only on columns that are empty when the file starts
+        (see :meth:`truncate`; :func:`observatory_etl.ingest.decode.decode_file` does)."""
+        if self.spill_rows and sum(len(next(iter(cols.values()))) for cols in self.tables.values()) >= self.spill_rows:
+            self.spill(self)
 
-        built, nul_replaced = build_frames(self, self.spill_may_hold_nul)
-        self.spilled.append(built)
-        self.spilled_nul += nul_replaced
+    def clear(self) -> None:
+        """Empty every column list and the LLM sources (the lists stay the same objects)."""
         for cols in self.tables.values():
             for values in cols.values():
                 values.clear()

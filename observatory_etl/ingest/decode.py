@@ -55,7 +55,7 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
     back with its ``error`` and no frames. With ``"fail"`` both raise LandingError.
 
     ``data``: as :func:`decode_into`. ``frame_rows`` > 0 builds frames every that many decoded rows while
-    the file decodes (:meth:`~observatory_etl.ingest.columns.Columns.spill`; canonical OTLP/JSON traces
+    the file decodes (:meth:`~observatory_etl.ingest.columns.Columns.maybe_spill`; canonical OTLP/JSON traces
     and logs), so a large file's rows are never all alive as Python lists; the frames are the same.
 
     Raises:
@@ -65,7 +65,15 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
     """
     columns = Columns(prices)
     if frame_rows and isinstance(data, bytes):
-        columns.spill_rows, columns.spill_may_hold_nul = frame_rows, _may_hold_nul(file, data)
+        may_hold_nul = _may_hold_nul(file, data)
+
+        def spill(full: Columns) -> None:
+            built, nul_replaced = build_frames(full, may_hold_nul)
+            full.spilled.append(built)
+            full.spilled_nul += nul_replaced
+            full.clear()
+
+        columns.spill_rows, columns.spill = frame_rows, spill
     decoded = decode_into(store, file, columns, on_bad_input, data)
     if decoded.error is not None:
         return decoded

@@ -33,7 +33,7 @@ POOL_MIN_BYTES = 4 * 1024 * 1024
 # 46k-record traces file, 70 MB of lists, 42 MB of frames), so a chunk gathers frames, not lists.
 FRAME_ROWS = 16_384
 # Decompressed bytes from which a file decodes alone, its frames built every FRAME_ROWS rows while it decodes
-# (observatory_etl.ingest.columns.Columns.spill): about 16,000 records of OTLP/JSON spans or logs. Smaller files
+# (observatory_etl.ingest.columns.Columns.maybe_spill): about 16,000 records of OTLP/JSON spans or logs. Smaller files
 # gather into the shared lists.
 SPILL_BYTES = 16 * 1024 * 1024
 
@@ -75,7 +75,8 @@ class Decoder:
     In this process, files decode into shared column lists whose frames :meth:`flush` builds once
     :data:`FRAME_ROWS` rows have gathered (a file's fixed cost of building polars frames — about 5 ms — is
     paid once per many small files, not once per file; and a chunk holds frames, not the several times larger
-    Python lists); the results :meth:`map` yields then have no frames.
+    Python lists); the results :meth:`map` yields then have no frames. A file of :data:`SPILL_BYTES` or more
+    decodes alone instead and comes with its frames, built every FRAME_ROWS rows while it decodes.
     Worker processes return each file's frames, and :meth:`flush` gives nothing.
 
     :meth:`map` yields ``(file, decode_file result or LandingError)`` in key order (``on_bad_input`` as

@@ -1,4 +1,4 @@
-"""A large file's frames built while it decodes (``decode_file(..., frame_rows=N)``, ``Columns.spill``): the
+"""A large file's frames built while it decodes (``decode_file(..., frame_rows=N)``, ``Columns.maybe_spill``): the
 same frames as built at once, and nothing of the spilled part left when the fast path hands the file to the
 general decoder after spilling."""
 
@@ -51,10 +51,16 @@ def test_spilled_frames_equal_frames_built_at_once(hour, signal):
     assert whole.records > 500 and spilled.records == whole.records and not spilled.rejects
     _frames_equal(spilled.frames, whole.frames)
 
-    columns = Columns(prices)  # the spill did happen: parts of 100 rows or more
-    columns.spill_rows = 100
+    parts = []  # the spill did happen: parts of 100 rows or more
+
+    def spill(full: Columns) -> None:
+        parts.append(full.mark())
+        full.clear()
+
+    columns = Columns(prices)
+    columns.spill_rows, columns.spill = 100, spill
     assert typed.decode(signal, data, columns) == whole.records
-    assert len(columns.spilled) > 2
+    assert len(parts) > 2 and all(sum(mark.values()) >= 100 for mark in parts)
 
 
 def test_a_bad_record_after_spilling_leaves_only_the_general_decoders_rows(hour, tmp_path):

@@ -208,7 +208,7 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
                 added += 1 + len(span.events) + len(span.links)
                 if len(span_rows) == _ROWS:
                     _move(((span_lists, span_rows), (event_lists, event_rows), (link_lists, link_rows)))
-                    columns.spill()
+                    columns.maybe_spill()
     _move(((span_lists, span_rows), (event_lists, event_rows), (link_lists, link_rows)))
     return added
 
@@ -262,7 +262,7 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
                 added += 1
                 if len(log_rows) == _ROWS:
                     _move(((log_lists, log_rows),))
-                    columns.spill()
+                    columns.maybe_spill()
     _move(((log_lists, log_rows),))
     return added
 
