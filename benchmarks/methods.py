@@ -32,6 +32,7 @@ from observatory_etl.warehouse.connection import connect
 from observatory_etl.warehouse.ddl import ensure_schema
 from observatory_etl.warehouse.load import (
     STAGE_BATCH_ROWS,
+    STAGE_CALL_ROWS,
     LoadStats,
     PartitionLoad,
     stage,
@@ -43,13 +44,13 @@ Log = Callable[[str], None]
 TARGET = "copy_target"  # the UNLOGGED, index-free table the span methods load
 SCRATCH = "copy_scratch"  # holds the span rows the ceiling exports to a server-side file
 BATCHES = (100, 1_000, 5_000, 10_000)  # rows per statement / per COPY for the batched methods
-PIPELINE_BATCH = 50_000  # rows per adbc_ingest call in the pipeline (its chunk size)
+PIPELINE_BATCH = 50_000  # rows per stage() call in the pipeline (its chunk size)
 
 CEILING = "COPY FROM server file (FORMAT binary), the ceiling"
 STREAMED = "COPY FROM STDIN of the same binary file (psycopg2 copy_expert): the ceiling + the client transfer"
 ROW_BY_ROW = "INSERT row by row (psycopg2 execute, 1 commit)"
-ADBC_TEMP = (f"ADBC COPY into TEMP staging, {PIPELINE_BATCH:,} rows/call in {STAGE_BATCH_ROWS:,}-row record batches "
-             "(the pipeline's own staging)")
+ADBC_TEMP = (f"ADBC COPY into TEMP staging, chunks of {PIPELINE_BATCH:,} rows, {STAGE_CALL_ROWS:,} rows/call in "
+             f"{STAGE_BATCH_ROWS:,}-row record batches (the pipeline's own staging)")
 DLT = "dlt postgres merge, every table (pipeline.run whole)"
 PIPELINE = "observatory pipeline: load_hour, landing → final tables"
 LOAD_ALONE = "observatory load of the decoded frames: PartitionLoad (COPY, merge, rollups, commit), no decode"
