@@ -147,8 +147,8 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
         environment = resource_environment(resource)
         for scope_entry in resource_entry.scopeSpans:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
-            for raw in scope_entry.spans:
-                span = decode_span(raw)
+            for encoded in scope_entry.spans:
+                span = decode_span(encoded)
                 # ids and times inline for the usual values; anything else through the value functions,
                 # which give the same value or raise the reason (the file then goes to the general decoder)
                 hex_id = span.traceId
@@ -226,8 +226,8 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
         for scope_entry in resource_entry.scopeLogs:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
             scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
-            for raw in scope_entry.logRecords:
-                record = decode_record(raw)
+            for encoded in scope_entry.logRecords:
+                record = decode_record(encoded)
                 # times and ids inline for the usual values, as in _decode_traces (ids are optional here)
                 time = int(record.timeUnixNano)
                 if not 0 <= time <= INT64_MAX:
