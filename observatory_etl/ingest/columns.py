@@ -71,7 +71,7 @@ class Columns:
         # Spilling (see maybe_spill): while one large file decodes, its rows become frames every spill_rows rows.
         self.spill_rows = 0  # 0: never
         self.spill: Callable[[Columns], None] | None = None  # builds the frames into spilled, then clear()s
-        self.spilled: list[dict] = []  # frames built so far, per table (observatory_etl.ingest.decode.build_frames)
+        self.spilled: dict[str, list] = {}  # frames built so far: per table, its frames in order
         self.spilled_nul = 0  # U+0000 values replaced in them
 
     def reject(self, record_path: str, reason: str | BaseException, record: Any = None) -> None:

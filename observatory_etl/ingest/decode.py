@@ -17,7 +17,7 @@ import polars as pl
 from ..llm.prices import PriceTable
 from . import llm_spans, otlp_json, otlp_proto
 from .columns import Columns, DecodeError, Reject
-from .frames import first_per_key, frames, replace_nul
+from .frames import concat_frames, frames, replace_nul
 from .gc_pause import gc_paused
 from .landing import LandingError, LandingFile, ObjectStoreError, read_file
 
@@ -69,7 +69,8 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
 
         def spill(full: Columns) -> None:
             built, nul_replaced = build_frames(full, may_hold_nul)
-            full.spilled.append(built)
+            for table, frame in built.items():
+                full.spilled.setdefault(table, []).append(frame)
             full.spilled_nul += nul_replaced
             full.clear()
 
@@ -80,9 +81,9 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
     started = time.perf_counter()
     built, nul_replaced = build_frames(columns, decoded.nul_replaced > 0)
     if columns.spilled:
-        parts = [*columns.spilled, built]
-        built = {table: first_per_key(pl.concat([part[table] for part in parts if table in part]), table)
-                 for table in dict.fromkeys(table for part in parts for table in part)}
+        for table, frame in built.items():
+            columns.spilled.setdefault(table, []).append(frame)
+        built = concat_frames(columns.spilled)
         nul_replaced += columns.spilled_nul
     decoded.seconds["normalize"] = time.perf_counter() - started
     return decoded._replace(frames=built, nul_replaced=nul_replaced)

@@ -54,11 +54,11 @@ def frame(table: str, columns: dict[str, list], llm: LlmSources | None = None,
     a Datetime(us, UTC) column (``start_time``, ``end_time``, ``time``, ``observed_time``), plus
     ``duration_ns`` (end − start, ns) for ``trace_spans``. Rows repeating the table's key keep the first.
     For ``trace_spans`` the canonical LLM columns come from ``llm`` (priced with ``prices``; null on spans it
-    does not hold) unless ``columns`` has them.
+    does not hold).
     """
     schema = RAW_SCHEMAS[table]
     raw = pl.DataFrame(columns, schema={name: schema[name] for name in columns})
-    if table == "trace_spans" and "span_type" not in columns:
+    if table == "trace_spans":
         if llm is not None and len(llm):
             start, end = raw["start_time_unix_nano"], raw["end_time_unix_nano"]
             llm_frame = llm.frame(start, end, prices or PriceTable.load())
@@ -85,6 +85,13 @@ def first_per_key(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     if not frame.height or not frame.select(key.is_duplicated().any()).item():
         return frame
     return frame.unique(subset=keys, keep="first", maintain_order=True)
+
+
+def concat_frames(parts: dict[str, list[pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """One frame per table from its parts in order (frames of consecutive files, or of one file built in
+    parts); a key repeated across parts keeps its first row (:func:`first_per_key`), as within a part."""
+    return {table: frames[0] if len(frames) == 1 else first_per_key(pl.concat(frames), table)
+            for table, frames in parts.items()}
 
 
 def frames(columns: Columns) -> dict[str, pl.DataFrame]:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import polars as pl
 
-from ..ingest.frames import first_per_key
+from ..ingest.frames import concat_frames
 
 # The interpreter's GIL switch interval while a loader thread runs (seconds; Python's default is 0.005).
 # The loader makes many short calls that release the GIL (a COPY or a statement each) and must take it
@@ -49,11 +49,8 @@ class Chunk:
     def take(self) -> dict[str, pl.DataFrame]:
         """One frame per table, taken out of the chunk (which then holds none: the caller's frames are the
         only references to that memory); a key repeated across files keeps its first row, as within a file."""
-        parts_by_table, self._frames = self._frames, {}
-        return {
-            table: parts[0] if len(parts) == 1 else first_per_key(pl.concat(parts), table)
-            for table, parts in parts_by_table.items()
-        }
+        parts, self._frames = self._frames, {}
+        return concat_frames(parts)
 
 
 class ChunkLoader:
