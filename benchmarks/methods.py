@@ -53,7 +53,10 @@ ADBC_TEMP = (f"ADBC COPY into TEMP staging, chunks of {PIPELINE_BATCH:,} rows, {
              f"{STAGE_BATCH_ROWS:,}-row record batches (the pipeline's own staging)")
 DLT = "dlt postgres merge, every table (pipeline.run whole)"
 PIPELINE = "observatory pipeline: load_hour, landing → final tables"
-LOAD_ALONE = "observatory load of the decoded frames: PartitionLoad (COPY, merge, rollups, commit), no decode"
+LOAD_ALONE = ("observatory load of the decoded frames, as a new hour: PartitionLoad (COPY straight into the final "
+              "tables, rollups, commit), no decode")
+LOAD_ALONE_MERGE = ("observatory load of the decoded frames, staging + merge (a reload's path): PartitionLoad(direct=False) "
+                    "(COPY into staging, ON CONFLICT merge, rollups, commit), no decode")
 
 
 def multi_row_label(batch: int) -> str:
@@ -375,30 +378,34 @@ def whole_pipeline(hour: datetime, landing_url: str, database_url: str, schema: 
 
 
 def load_alone(hour: datetime, database_url: str, schema: str, frames: dict[str, pl.DataFrame], log: Log,
-               chunk_rows: int = PIPELINE_BATCH) -> tuple[Result, LoadStats]:
-    """The pipeline's load without its decode: the decoded ``frames`` staged and merged by
+               chunk_rows: int = PIPELINE_BATCH, direct: bool = True) -> tuple[Result, LoadStats]:
+    """The pipeline's load without its decode: the decoded ``frames`` loaded by
     :class:`observatory_etl.warehouse.load.PartitionLoad` into a fresh ``schema`` (created, with the day
     partitions of ``hour`` and its neighbours, before the clock starts), in chunks of about ``chunk_rows``
     records as the pipeline cuts them, then the rollups and the commit: what dlt does with the same frames.
+    ``direct``: COPY straight into the final tables, as the pipeline loads a new hour (:data:`LOAD_ALONE`);
+    else COPY into staging and merge, as it reloads one (:data:`LOAD_ALONE_MERGE`).
 
-    Rows are the records staged (every record table); the second value is the load's own figures
+    Rows are the records loaded (every record table); the second value is the load's own figures
     (seconds of copy and merge per table).
     """
+    label = LOAD_ALONE if direct else LOAD_ALONE_MERGE
     conn = connect(database_url)
     try:
         ensure_schema(conn, schema)
         create_partitions(conn, schema, (hour - timedelta(days=1)).date(), (hour + timedelta(days=1)).date())
         records = sum(frame.height for frame in frames.values())
         chunks = max(1, -(-records // chunk_rows))
-        log(f"{LOAD_ALONE}: starting ({chunks} chunks)")
+        log(f"{label}: starting ({chunks} chunks)")
         started = time.perf_counter()
-        with PartitionLoad(conn, schema, f"bench:{schema}") as partition:
+        with PartitionLoad(conn, schema, f"bench:{schema}", direct=direct) as partition:
             for index in range(chunks):
                 partition.chunk({table: _part(frame, index, chunks) for table, frame in frames.items()})
         seconds = time.perf_counter() - started
     finally:
         conn.close()
-    return Result(LOAD_ALONE, sum(partition.stats.staged.values()), seconds), partition.stats
+    stats = partition.stats
+    return Result(label, sum(stats.staged.values()) + sum(stats.copied.values()), seconds), stats
 
 
 def _part(frame: pl.DataFrame, index: int, parts: int) -> pl.DataFrame:

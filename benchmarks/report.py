@@ -86,10 +86,15 @@ class Report:
         stages: the pipeline's seconds per stage (``PartitionResult.stage_seconds()``).
         records: records the pipeline decoded (spans + events + links + data points + log records).
         merged: rows the pipeline inserted per final table.
-        staged: rows the pipeline copied into each staging table (record tables).
+        loaded: rows the pipeline loaded into each record table (COPied straight in, or staged and merged);
+            the loads of the decoded frames alone load the same rows.
+        direct: the pipeline COPied every chunk straight into the final tables (a new hour).
         table_seconds: the pipeline's seconds of ``copy`` and of ``merge`` per record table
             (``LoadStats.table_seconds``).
-        alone_table_seconds: the same for the load of the decoded frames alone (``methods.LOAD_ALONE``).
+        alone_table_seconds: the same for the load of the decoded frames alone, as a new hour
+            (``methods.LOAD_ALONE``: COPY straight in, no merge).
+        merge_table_seconds: the same for the load of the decoded frames through staging and the merge
+            (``methods.LOAD_ALONE_MERGE``: a reload's path).
         rerun: the rerun of the same hour.
         rss: peak RSS per partition size, smallest first (empty with ``--no-rss``).
     """
@@ -99,9 +104,11 @@ class Report:
     stages: dict[str, float] = field(default_factory=dict)
     records: int = 0
     merged: dict[str, int] = field(default_factory=dict)
-    staged: dict[str, int] = field(default_factory=dict)
+    loaded: dict[str, int] = field(default_factory=dict)
+    direct: bool = False
     table_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
     alone_table_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    merge_table_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
     rerun: Rerun | None = None
     rss: list[Rss] = field(default_factory=list)
 
@@ -121,14 +128,22 @@ def _rate(report: Report, name: str) -> float | None:
     return result.rows_per_second if result else None
 
 
-def stage_rate(report: Report, stage: str, table: str | None = None, alone: bool = False) -> float | None:
-    """The pipeline's rows/s in ``stage`` (``copy`` or ``merge``): rows staged in ``table`` ÷ its seconds
-    in that stage, or, with ``table`` None, rows staged in every record table ÷ the stage's seconds; with
-    ``alone``, those of the load of the decoded frames alone (the same rows)."""
-    seconds = (report.alone_table_seconds if alone else report.table_seconds).get(stage, {})
+LOADS = ("pipeline", "alone", "merge path")
+
+
+def stage_rate(report: Report, stages: tuple[str, ...], table: str | None = None, load: str = "pipeline") -> float | None:
+    """Rows/s of ``load`` (:data:`LOADS`: the pipeline, the frames alone as a new hour, the frames alone through
+    staging and merge) in ``stages`` (``("copy",)``, ``("merge",)`` or both): rows loaded into ``table`` ÷ its
+    seconds in those stages, or, with ``table`` None, rows of every record table ÷ their seconds."""
+    by_stage = {"pipeline": report.table_seconds, "alone": report.alone_table_seconds,
+                "merge path": report.merge_table_seconds}[load]
+    seconds = {t: sum(by_stage.get(stage, {}).get(t, 0.0) for stage in stages) for t in report.loaded}
     if table is not None:
-        return _ratio(report.staged.get(table), seconds.get(table))
-    return _ratio(sum(report.staged.values()), sum(seconds.values()))
+        return _ratio(report.loaded.get(table), seconds.get(table))
+    return _ratio(sum(report.loaded.values()), sum(seconds.values()))
+
+
+BOTH = ("copy", "merge")
 
 
 def checks(report: Report) -> list[Check]:
@@ -137,8 +152,9 @@ def checks(report: Report) -> list[Check]:
     ceiling = _rate(report, methods.CEILING)
     copy = _ratio(_rate(report, methods.ADBC_TEMP), ceiling)
     streamed = _ratio(_rate(report, methods.STREAMED), ceiling)
-    in_pipeline = _ratio(stage_rate(report, "copy", "trace_spans"), ceiling)
-    merge, merge_alone = stage_rate(report, "merge"), stage_rate(report, "merge", alone=True)
+    in_pipeline = _ratio(stage_rate(report, ("copy",), "trace_spans"), ceiling)
+    into_final, merge_alone = stage_rate(report, BOTH), stage_rate(report, ("merge",), load="merge path")
+    how = "COPY straight into the final tables" if report.direct else "COPY into staging + merge"
     load_vs_dlt = _ratio(_rate(report, methods.LOAD_ALONE), _rate(report, methods.DLT))
     landing_seconds = sum(report.stages.get(stage, 0.0) for stage in ("list", "read", "decode"))
     head_start = (f"dlt starts from frames already decoded; the pipeline's list + read + decode took "
@@ -149,13 +165,13 @@ def checks(report: Report) -> list[Check]:
         Check("pipeline vs dlt, the aim", vs_dlt, "≥ 3×", None if vs_dlt is None else vs_dlt >= 3),
         Check("ADBC COPY into staging vs ceiling (rows/s), both alone on the machine", copy, "≥ 0.9×",
               None if copy is None else copy >= 0.9,
-              f"the same bytes streamed by a client without encoding: {_x(streamed)}; the pipeline's staging of "
-              f"trace_spans while the next chunk decodes: {_x(in_pipeline)}"),
-        Check("merge in the pipeline, beside decode, every record table (rows staged ÷ merge seconds)",
-              None if merge is None else merge / 60_000, "≥ 1× of 60,000 rows/s",
-              None if merge is None else merge >= 60_000, f"{_number(merge)} rows/s"),
-        Check("merge alone (the load of the decoded frames), every record table",
-              None if merge_alone is None else merge_alone / 60_000, "≥ 1× of 60,000 rows/s",
+              f"the same bytes streamed by a client without encoding: {_x(streamed)}; the pipeline's COPY of "
+              f"trace_spans while the next chunk decodes ({how}): {_x(in_pipeline)}"),
+        Check("rows into the final tables in the pipeline, beside decode, every record table (rows ÷ copy + merge "
+              "seconds)", None if into_final is None else into_final / 60_000, "≥ 1× of 60,000 rows/s",
+              None if into_final is None else into_final >= 60_000, f"{_number(into_final)} rows/s ({how})"),
+        Check("merge alone (staging + ON CONFLICT, the path of reloads; the decoded frames), every record table "
+              "(rows ÷ merge seconds)", None if merge_alone is None else merge_alone / 60_000, "≥ 1× of 60,000 rows/s",
               None if merge_alone is None else merge_alone >= 60_000, f"{_number(merge_alone)} rows/s"),
     ]
     rerun = report.rerun
@@ -207,8 +223,9 @@ def markdown(report: Report) -> str:
         "without indexes (columns of `stage_trace_spans`, sql/staging.sql), truncated between methods; each "
         "time covers the load and its commit. dlt loads and merges every normalized table of the hour from "
         "frames already decoded (ids as hex text, lists as JSON text: dlt has no uuid type and its csv writer "
-        "takes no lists). The pipeline row is `load_hour` whole: list, read, decode, normalize, COPY, merge "
-        "into the final tables with their keys and indexes, rollups and commit; its rows are records decoded.",
+        "takes no lists). The pipeline row is `load_hour` whole: list, read, decode, normalize, COPY (straight "
+        "into the final tables with their keys and indexes, for a new hour), rollups and commit; its rows are "
+        "records decoded.",
         "",
         "| method | rows | seconds | rows/s | × ceiling | × dlt |",
         "|---|---:|---:|---:|---:|---:|",
@@ -224,7 +241,7 @@ def markdown(report: Report) -> str:
         "",
         "## Pipeline stages (load_hour)",
         "",
-        f"rows/s = records decoded ({report.records:,}) ÷ stage seconds. A chunk's COPY and merge run while "
+        f"rows/s = records decoded ({report.records:,}) ÷ stage seconds. A chunk's COPY (and merge) run while "
         "the next chunk decodes, so the stages add up to more than the total.",
         "",
         "| stage | seconds | rows/s |",
@@ -238,29 +255,30 @@ def markdown(report: Report) -> str:
     if report.table_seconds:
         lines += [
             "",
-            "## COPY and merge per table (load_hour)",
+            "## COPY and merge per table",
             "",
-            "rows/s = rows staged in the table ÷ the table's seconds in the stage, summed over the chunks (the "
-            "merge of trace_spans includes recording its touched traces). In the pipeline, a chunk's COPY and "
-            "merge share the 2 cores with the decode of the next chunk; alone = the load of the same decoded "
-            f"frames in chunks of the same size, nothing else running (`{methods.LOAD_ALONE}`).",
+            "rows/s = rows loaded into the table ÷ the table's seconds, summed over the chunks. Pipeline = "
+            f"`load_hour` ({'a new hour: every chunk COPied straight into the final tables' if report.direct else 'chunks staged and merged'}), "
+            "where a chunk's load shares the 2 cores with the decode of the next chunk; alone = the same decoded "
+            f"frames in chunks of the same size, nothing else running: as a new hour (`{methods.LOAD_ALONE}`) and "
+            f"through staging and the merge (`{methods.LOAD_ALONE_MERGE}`).",
             "",
-            "| table | rows staged | copy s | copy rows/s | merge s | merge rows/s | alone: copy rows/s | alone: merge s "
-            "| alone: merge rows/s |",
+            "| table | rows | pipeline: copy s | pipeline: merge s | pipeline rows/s | alone, new hour: rows/s "
+            "| merge path: copy rows/s | merge path: merge s | merge path: merge rows/s |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         copy, merge = report.table_seconds.get("copy", {}), report.table_seconds.get("merge", {})
-        alone = report.alone_table_seconds.get("merge", {})
-        for table, rows in report.staged.items():
-            lines.append(f"| {table} | {rows:,} | {_number(copy.get(table), 2)} | "
-                         f"{_number(stage_rate(report, 'copy', table))} | {_number(merge.get(table), 2)} | "
-                         f"{_number(stage_rate(report, 'merge', table))} | "
-                         f"{_number(stage_rate(report, 'copy', table, alone=True))} | {_number(alone.get(table), 2)} | "
-                         f"{_number(stage_rate(report, 'merge', table, alone=True))} |")
-        lines.append(f"| every record table | {sum(report.staged.values()):,} | {sum(copy.values()):.2f} | "
-                     f"{_number(stage_rate(report, 'copy'))} | {sum(merge.values()):.2f} | "
-                     f"{_number(stage_rate(report, 'merge'))} | {_number(stage_rate(report, 'copy', alone=True))} | "
-                     f"{sum(alone.values()):.2f} | {_number(stage_rate(report, 'merge', alone=True))} |")
+        merge_path = report.merge_table_seconds.get("merge", {})
+
+        def row(name: str, rows: int, table: str | None) -> str:
+            pick = (lambda seconds: seconds.get(table)) if table else (lambda seconds: sum(seconds.values()))
+            return (f"| {name} | {rows:,} | {_number(pick(copy), 2)} | {_number(pick(merge), 2)} | "
+                    f"{_number(stage_rate(report, BOTH, table))} | {_number(stage_rate(report, BOTH, table, 'alone'))} | "
+                    f"{_number(stage_rate(report, ('copy',), table, 'merge path'))} | {_number(pick(merge_path), 2)} | "
+                    f"{_number(stage_rate(report, ('merge',), table, 'merge path'))} |")
+
+        lines += [row(table, rows, table) for table, rows in report.loaded.items()]
+        lines.append(row("every record table", sum(report.loaded.values()), None))
     lines += ["", "## Rerun of the same hour", ""]
     rerun = report.rerun
     if rerun:

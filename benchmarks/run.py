@@ -78,7 +78,7 @@ def run(options: Options, log: Log = _print) -> Report:
     os.environ["DAGSTER_HOME"] = str(config.dagster_home())  # the embedded server lives under it
     database_url = embedded.database_url(options.database_url)
     tag = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    schemas = [tag, f"{tag}_pipeline", f"{tag}_alone", *methods.dlt_schemas(f"{tag}_dlt")]
+    schemas = [tag, f"{tag}_pipeline", f"{tag}_alone", f"{tag}_merge", *methods.dlt_schemas(f"{tag}_dlt")]
     with ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
         cleanup.callback(shutil.rmtree, workdir, True)
@@ -297,6 +297,9 @@ def _loads(report: Report, pg, database_url: str, tag: str, frames: dict[str, pl
     alone, stats = methods.load_alone(HOUR, database_url, f"{tag}_alone", frames, log)
     _add(report, alone, log)
     report.alone_table_seconds = {stage: dict(seconds) for stage, seconds in stats.table_seconds.items()}
+    merged, stats = methods.load_alone(HOUR, database_url, f"{tag}_merge", frames, log, direct=False)
+    _add(report, merged, log)
+    report.merge_table_seconds = {stage: dict(seconds) for stage, seconds in stats.table_seconds.items()}
 
 
 def _add(report: Report, result: Result, log: Log) -> None:
@@ -322,7 +325,8 @@ def _pipeline(report: Report, landing_url: str, database_url: str, schema: str, 
     report.stages = result.stage_seconds()
     report.records = first.rows
     report.merged = dict(result.load.merged)
-    report.staged = dict(result.load.staged)
+    report.loaded = {table: result.load.staged[table] + result.load.copied[table] for table in result.load.staged}
+    report.direct = result.load.direct_chunks == result.load.chunks > 0
     report.table_seconds = {stage: dict(seconds) for stage, seconds in result.load.table_seconds.items()}
     before = _final_counts(pg, schema)
     again, rerun = methods.whole_pipeline(HOUR, landing_url, database_url, schema, log, label="rerun of the same hour")

@@ -213,7 +213,7 @@ REJECTED_RECORDS = Table(
     ),
 )
 
-# Record tables in merge order: trace_spans first (its merge fills touched_traces for the rollup).
+# Record tables in load order.
 RECORD_TABLES: dict[str, Table] = {
     t.name: t for t in (TRACE_SPANS, TRACE_EVENTS, TRACE_LINKS, METRICS, METRIC_DATA_POINTS, LOGS)
 }

@@ -45,8 +45,14 @@ CREATE TEMP TABLE stage_logs (
     resource_attributes text
 ) ON COMMIT DROP;
 
--- Every trace_id a load has staged, with the first and last start time of its staged spans; the traces
--- rollup recomputes exactly these, reading only the days their spans can be in.
+-- The traces of each chunk's spans with their first and last start time, added per chunk by the loader
+-- (PartitionLoad._touch) and gathered into touched_traces at commit (merge/touched_traces.sql).
+CREATE TEMP TABLE stage_touched_traces (
+    trace_id uuid, first_start timestamptz, last_start timestamptz
+) ON COMMIT DROP;
+
+-- Every trace_id a load has touched, with the first and last start time of its spans; the traces rollup
+-- recomputes exactly these, reading only the days their spans can be in.
 CREATE TEMP TABLE touched_traces (
     trace_id uuid PRIMARY KEY, first_start timestamptz, last_start timestamptz
 ) ON COMMIT DROP;

@@ -96,6 +96,7 @@ def telemetry_tables(
             metadata={
                 "rows_merged": dg.MetadataValue.int(sum(r.load.merged[table] for r in results)),
                 "rows_staged": dg.MetadataValue.int(sum(r.load.staged.get(table, 0) for r in results)),
+                "rows_copied_straight": dg.MetadataValue.int(sum(r.load.copied.get(table, 0) for r in results)),
                 **common,
             },
         )
@@ -113,6 +114,7 @@ def run_metadata(results: list[PartitionResult], retries: int = 0) -> dict[str, 
             files[signal] = files.get(signal, 0) + count
     records = sum(sum(r.records.values()) for r in results)
     staged = sum(sum(r.load.staged.values()) for r in results)
+    loaded = staged + sum(sum(r.load.copied.values()) for r in results)
     metadata: dict[str, dg.MetadataValue] = {
         "partitions": dg.MetadataValue.int(len(results)),
         "partitions_skipped_unchanged": dg.MetadataValue.int(sum(r.skipped for r in results)),
@@ -122,6 +124,7 @@ def run_metadata(results: list[PartitionResult], retries: int = 0) -> dict[str, 
         "bytes_read": dg.MetadataValue.int(sum(r.bytes_read for r in results)),
         "records_read": dg.MetadataValue.int(records),
         "chunks": dg.MetadataValue.int(sum(r.load.chunks for r in results)),
+        "chunks_copied_straight": dg.MetadataValue.int(sum(r.load.direct_chunks for r in results)),
         "rows_merged_total": dg.MetadataValue.int(sum(sum(r.load.merged.values()) for r in results)),
         "records_rejected": dg.MetadataValue.int(sum(r.records_rejected for r in results)),
         "files_rejected": dg.MetadataValue.int(sum(r.files_rejected for r in results)),
@@ -129,8 +132,9 @@ def run_metadata(results: list[PartitionResult], retries: int = 0) -> dict[str, 
     }
     for signal, count in files.items():
         metadata[f"files_{signal}"] = dg.MetadataValue.int(count)
-    # Rows through each stage: records for the landing stages, staged rows for the database stages.
-    rows_through = {"read": records, "decode": records, "normalize": staged, "copy": staged, "merge": staged, "total": records}
+    # Rows through each stage: records for the landing stages, rows copied (into staging or straight into the
+    # final tables) and rows staged for the database stages.
+    rows_through = {"read": records, "decode": records, "normalize": loaded, "copy": loaded, "merge": staged, "total": records}
     for stage, value in seconds.items():
         metadata[f"seconds_{stage}"] = dg.MetadataValue.float(round(value, 4))
         if stage in rows_through and value > 0 and rows_through[stage]:

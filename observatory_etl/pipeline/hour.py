@@ -1,13 +1,13 @@
-"""One landing hour end to end: list → read → decode → normalize → COPY → merge, in bounded chunks.
+"""One landing hour end to end: list → read → decode → normalize → COPY (→ merge), in bounded chunks.
 
 This is the whole load without Dagster (the assets in :mod:`observatory_etl.defs.assets` call it). Each
 file is read, decoded and normalized into frames (:func:`observatory_etl.ingest.decode.decode_file`), in
 key order, by worker processes (``decode_workers``, for hours large enough to pay for them, see
 :mod:`.decoder`) or in this process. Frames gather into a chunk until it holds ``chunk_rows`` rows or
-``chunk_bytes`` bytes; the chunk then goes to a loader thread that stages (COPY) and merges it while the
-next files decode (at most one chunk in flight, see :mod:`.chunks`). Memory is bounded by two chunks plus
-the files in flight, not by the hour. All chunks of an hour merge inside one transaction: a file that
-fails to decode rolls the whole hour back.
+``chunk_bytes`` bytes; the chunk then goes to a loader thread that loads it while the next files decode (at
+most one chunk in flight, see :mod:`.chunks`): COPied straight into the final tables for an hour never
+loaded before, else staged (COPY) and merged (:mod:`observatory_etl.warehouse.load`). Memory is bounded by
+two chunks plus the files in flight, not by the hour. All chunks of an hour load inside one transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ..llm.prices import PriceTable
 from ..warehouse.connection import connect
 from ..warehouse.ddl import ensure_schema
 from ..warehouse.errors import WarehouseError
-from ..warehouse.load import LoadStats, PartitionLoad
+from ..warehouse.load import DirectCopyConflict, LoadStats, PartitionLoad
 from ..warehouse.partitions import create_partitions
 from .chunks import ChunkLoader
 from .decoder import POOL_MIN_BYTES, Decoder
@@ -142,7 +142,7 @@ def load_hour(
 
     started = time.perf_counter()
     files = list_hour(store, hour)
-    result.seconds["list"] = time.perf_counter() - started
+    result.seconds["list"] = list_seconds = time.perf_counter() - started
     log(f"{key}: {len(files)} files under {config.redact_url(landing_url).rstrip('/')}/{hour_prefix(hour)}")
 
     conn = connect(database_url)
@@ -163,44 +163,62 @@ def load_hour(
         on_bad_input = on_bad_input or config.on_bad_input()
         workers = config.decode_workers() if decode_workers is None else decode_workers
         workers = workers if sum(f.size for f in files) >= POOL_MIN_BYTES else 0
-        with PartitionLoad(conn, schema, key) as partition, \
-                ChunkLoader(_merge_into(partition, log), result.seconds) as loader, \
-                Decoder(landing_url, prices, workers, on_bad_input) as decoder:
-            result.load = partition.stats
-            # Another run of this hour may have loaded it while this one waited for the hour's lock: read the
-            # ledger again under the lock, and skip instead of decoding the whole hour to merge nothing.
-            if not force and unchanged(files, ledger_files(conn, schema, key, commit=False)):
-                partition.abandon()
-                result.skipped = True
-                result.wall_seconds = time.perf_counter() - wall
-                log(f"{key}: loaded by another run while this one waited for the hour's lock: skipped")
-                return result
-            ledger_rows: list[dict] = []
-            rejected_rows: list[dict] = []
 
-            def on_file(file, decoded) -> None:
-                for stage in ("read", "decode", "normalize"):
-                    result.seconds[stage] += decoded.seconds[stage]
-                result.bytes_read += file.size
-                result.records[file.signal] += decoded.records
-                result.files[file.signal] += 1
-                result.records_rejected += len(decoded.rejects)
-                result.nul_replaced += decoded.nul_replaced
-                if decoded.error is not None:
-                    result.files_rejected += 1
-                    log(f"{key}: rejected file {file.path}: {decoded.error}")
-                elif decoded.rejects:
-                    log(f"{key}: {file.path}: {len(decoded.rejects):,} records rejected "
-                        f"(first: {decoded.rejects[0].record_path}: {decoded.rejects[0].reason})")
-                ledger_rows.append(ledger_row(file, key, decoded, run_id))
-                rejected_rows.extend(reject_rows(file, key, decoded, run_id))
+        def attempt(result: PartitionResult, direct: bool) -> PartitionResult:
+            """Decode the files into chunks and load them into ``result`` in one transaction (``direct``: COPY
+            straight into the final tables); commits, or rolls back on any exception (DirectCopyConflict too)."""
+            with PartitionLoad(conn, schema, key, direct=direct) as partition, \
+                    ChunkLoader(_merge_into(partition, log), result.seconds) as loader, \
+                    Decoder(landing_url, prices, workers, on_bad_input) as decoder:
+                result.load = partition.stats
+                # Another run of this hour may have loaded it while this one waited for the hour's lock: read the
+                # ledger again under the lock, and skip instead of decoding the whole hour to merge nothing.
+                if not force and unchanged(files, ledger_files(conn, schema, key, commit=False)):
+                    partition.abandon()
+                    result.skipped = True
+                    log(f"{key}: loaded by another run while this one waited for the hour's lock: skipped")
+                    return result
+                ledger_rows: list[dict] = []
+                rejected_rows: list[dict] = []
 
-            for chunk in decoder.chunks(files, chunk_rows, chunk_bytes, on_file):
-                loader.submit(chunk)
-            loader.wait()
-            result.nul_replaced += decoder.nul_replaced
-            result.seconds["normalize"] += decoder.flush_seconds
-            partition.record_files(ledger_frame(ledger_rows), rejects_frame(rejected_rows))
+                def on_file(file, decoded) -> None:
+                    for stage in ("read", "decode", "normalize"):
+                        result.seconds[stage] += decoded.seconds[stage]
+                    result.bytes_read += file.size
+                    result.records[file.signal] += decoded.records
+                    result.files[file.signal] += 1
+                    result.records_rejected += len(decoded.rejects)
+                    result.nul_replaced += decoded.nul_replaced
+                    if decoded.error is not None:
+                        result.files_rejected += 1
+                        log(f"{key}: rejected file {file.path}: {decoded.error}")
+                    elif decoded.rejects:
+                        log(f"{key}: {file.path}: {len(decoded.rejects):,} records rejected "
+                            f"(first: {decoded.rejects[0].record_path}: {decoded.rejects[0].reason})")
+                    ledger_rows.append(ledger_row(file, key, decoded, run_id))
+                    rejected_rows.extend(reject_rows(file, key, decoded, run_id))
+
+                for chunk in decoder.chunks(files, chunk_rows, chunk_bytes, on_file):
+                    loader.submit(chunk)
+                loader.wait()
+                result.nul_replaced += decoder.nul_replaced
+                result.seconds["normalize"] += decoder.flush_seconds
+                partition.record_files(ledger_frame(ledger_rows), rejects_frame(rejected_rows))
+            return result
+
+        # An hour none of whose files was loaded before holds new records: its chunks are COPied straight into
+        # the final tables. A record already stored (delivered twice, or loaded by another hour's run) aborts
+        # that: the hour is loaded again, staging and merging, as a reload (a replaced file, reprocess) is.
+        try:
+            result = attempt(result, direct=not ledger)
+        except DirectCopyConflict as exc:
+            log(f"{key}: {exc}; loading the hour again, merging")
+            result = PartitionResult(partition_key=key)
+            result.seconds["list"] = list_seconds
+            result = attempt(result, direct=False)
+        if result.skipped:
+            result.wall_seconds = time.perf_counter() - wall
+            return result
     finally:
         conn.close()
     result.wall_seconds = time.perf_counter() - wall
@@ -221,7 +239,7 @@ def _merge_into(partition: PartitionLoad, log: Callable[[str], None]):
     def merge(frames: dict, files: tuple[str, ...]) -> None:
         rows = {table: frame.height for table, frame in frames.items() if frame.height}
         try:
-            partition.chunk(frames, release=True)  # the frames are freed once staged, before the merge
+            partition.chunk(frames, release=True)  # the frames are freed once copied, before any merge
         except WarehouseError as exc:
             raise exc.with_files(files) from exc.__cause__
         log(f"{partition.key}: chunk {partition.stats.chunks} merged " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))

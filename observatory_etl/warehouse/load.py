@@ -6,8 +6,16 @@ All SQL lives in ``sql/``: ``schema.sql`` (final tables, applied idempotently), 
 
 A :class:`PartitionLoad` holds one transaction on one ADBC connection (temporary tables live on that
 connection): it takes a transaction-scoped advisory lock for the partition, so two loads of the same
-hour never interleave, stages and merges any number of chunks, recomputes the ``traces`` rows of every
-trace it touched, and commits — or rolls everything back.
+hour never interleave, loads any number of chunks, recomputes the ``traces`` rows of every trace it
+touched, and commits — or rolls everything back.
+
+The chunks of an hour never loaded before can instead be COPied straight into the final tables
+(``PartitionLoad(direct=True)``, :func:`copy_final`): each row is written once instead of twice, without the
+merge's per-row conflict check. If a row is already there (``unique_violation``: a record delivered twice, a
+concurrent load of the same records), the COPY aborts the transaction — a savepoint cannot be rolled back
+through ADBC once a statement failed — so :class:`DirectCopyConflict` is raised and the caller loads the hour
+again, staging and merging (``pipeline.hour.load_hour`` does). Either way the final tables end with the same
+rows (docs/tuning.md, "Issue 11, session 6").
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Iterator
 
 import adbc_driver_manager
@@ -22,10 +31,10 @@ import adbc_driver_postgresql.dbapi as adbc
 import polars as pl
 import pyarrow as pa
 
-from ..tables import FINAL_TABLES, MERGE_ORDER, UUID_COLUMNS
+from ..tables import FINAL_TABLES, JSON, MERGE_ORDER, RECORD_TABLES, UUID_COLUMNS
 from . import sql_files
 from .connection import lock_key
-from .errors import WarehouseError
+from .errors import WarehouseError, sqlstate
 
 _ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-commit ("obs-roll")
 # Rows per Arrow record batch handed to adbc_ingest. The driver encodes a whole record batch into one
@@ -37,6 +46,16 @@ STAGE_BATCH_ROWS = 5_000
 # rows as in one call, without the whole frame's Arrow copy (+13-78 MB RSS) (docs/tuning.md, session 5).
 # A reader converting batch by batch inside one call was slower (the bench's staging 1.5 -> 1.95 s).
 STAGE_CALL_ROWS = 10_000
+# A row's key is already in a final table: the chunk falls back to staging and merging.
+UNIQUE_VIOLATION = "23505"
+# The casts the merges make (sql/merge/<table>.sql), made by copy_final for rows COPied straight into the final
+# tables: an unset time is the epoch (the column is part of the table's key and partitions it), a log
+# record without a time takes its observed time.
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_UNSET_IS_EPOCH = {"trace_spans": "start_time", "trace_events": "time", "metric_data_points": "time"}
+# jsonb's binary COPY form (jsonb_recv, src/backend/utils/adt/jsonb.c): a version byte, 1, then the JSON text,
+# which the server parses as it would the text of a ::jsonb cast.
+_JSONB_VERSION = "\x01"
 
 
 def to_arrow(frame: pl.DataFrame) -> pa.Table:
@@ -60,12 +79,48 @@ def stage(cur, table: str, frame: pl.DataFrame) -> int:
     Raises:
         adbc_driver_manager.Error: the COPY failed (e.g. a value out of range of its column type).
     """
-    staged = 0
+    return _ingest(cur, frame, lambda part: part, table_name=f"stage_{table}", temporary=True)
+
+
+def final_rows(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (a record table's frame, columns of :mod:`observatory_etl.tables`) as its final table's rows:
+    the merge's casts applied client-side. JSON text columns become Binary in jsonb's binary COPY form
+    (version byte 1, then the text); an unset ``start_time`` / ``time`` becomes the epoch; a log record's
+    unset ``time`` takes ``observed_time``. Other columns pass unchanged."""
+    exprs = []
+    for column in RECORD_TABLES[table].columns:
+        expr = pl.col(column.name)
+        if column.type is JSON:
+            expr = pl.concat_str([pl.lit(_JSONB_VERSION), expr]).cast(pl.Binary)
+        elif _UNSET_IS_EPOCH.get(table) == column.name:
+            expr = expr.fill_null(EPOCH)
+        elif table == "logs" and column.name == "time":
+            expr = pl.coalesce(expr, pl.col("observed_time"), pl.lit(EPOCH))
+        exprs.append(expr.alias(column.name))
+    return frame.select(exprs)
+
+
+def copy_final(cur, schema: str, table: str, frame: pl.DataFrame) -> int:
+    """COPY ``frame`` straight into the final table ``schema.table`` (no staging, no conflict handling), in
+    the slices and batches of :func:`stage`, each slice made :func:`final_rows` just before its call; returns
+    the rows copied. Only for rows whose keys are not in the table: one that is fails the whole COPY.
+
+    Raises:
+        adbc_driver_manager.Error: the COPY failed; SQLSTATE :data:`UNIQUE_VIOLATION` when a row's key is
+            already in the table (or in this COPY twice).
+    """
+    return _ingest(cur, frame, lambda part: final_rows(table, part), table_name=table, db_schema_name=schema)
+
+
+def _ingest(cur, frame: pl.DataFrame, rows, **target) -> int:
+    """``adbc_ingest`` (mode append) of ``rows(slice)`` for each :data:`STAGE_CALL_ROWS`-row slice of ``frame``,
+    in record batches of :data:`STAGE_BATCH_ROWS` rows, into ``target`` (adbc_ingest's keyword arguments)."""
+    copied = 0
     for offset in range(0, frame.height, STAGE_CALL_ROWS):
-        arrow = to_arrow(frame.slice(offset, STAGE_CALL_ROWS))
+        arrow = to_arrow(rows(frame.slice(offset, STAGE_CALL_ROWS)))
         batches = pa.Table.from_batches(arrow.to_batches(max_chunksize=STAGE_BATCH_ROWS), arrow.schema)
-        staged += cur.adbc_ingest(f"stage_{table}", batches, mode="append", temporary=True)
-    return staged
+        copied += cur.adbc_ingest(data=batches, mode="append", **target)
+    return copied
 
 
 @dataclass
@@ -74,21 +129,27 @@ class LoadStats:
 
     Attributes:
         staged: rows copied into each staging table (after de-duplication within a chunk).
-        merged: rows inserted or changed in each final table (0 for every table on a rerun).
-        seconds: wall seconds per stage: ``copy`` (adbc_ingest), ``merge`` (ON CONFLICT inserts),
-            ``rollup`` (traces), ``commit``.
+        copied: rows COPied straight into each final table (chunks of new records; see the module's text).
+        merged: rows inserted or changed in each final table, by a merge or a straight COPY (0 for every
+            table on a rerun).
+        seconds: wall seconds per stage: ``copy`` (adbc_ingest, into staging or straight into the final
+            tables), ``merge`` (ON CONFLICT inserts), ``rollup`` (touched traces, traces, sessions, ledger),
+            ``commit``.
         table_seconds: wall seconds of ``copy`` and of ``merge`` per table (``{"copy": {"logs": 0.4, …},
-            "merge": {…}}``; the merge of ``trace_spans`` includes its ``touched_traces`` step).
-        chunks: chunks staged and merged.
+            "merge": {…}}``).
+        chunks: chunks loaded.
+        direct_chunks: chunks COPied straight into the final tables.
         ledger_rows: ``ingested_files`` rows written (new files or new versions of files).
     """
 
     staged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MERGE_ORDER, 0))
+    copied: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MERGE_ORDER, 0))
     merged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FINAL_TABLES, 0))
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("copy", "merge", "rollup", "commit"), 0.0))
     table_seconds: dict[str, dict[str, float]] = field(
         default_factory=lambda: {stage: dict.fromkeys(MERGE_ORDER, 0.0) for stage in ("copy", "merge")})
     chunks: int = 0
+    direct_chunks: int = 0
     ledger_rows: int = 0
 
 
@@ -96,16 +157,22 @@ class PartitionLoad:
     """One partition's load transaction: ``with PartitionLoad(conn, schema, key) as load: load.chunk(frames)``.
 
     On entering: sets ``search_path`` to ``schema``, takes ``pg_advisory_xact_lock`` for ``key`` (waiting for
-    any other load of the same partition), and creates the staging tables. :meth:`chunk` stages and merges
-    one chunk; leaving the block without an exception runs the traces and sessions rollups, writes the
-    file ledger (:meth:`record_files`) and commits, with one it rolls
-    back, so a failed partition leaves the final tables exactly as they were.
+    any other load of the same partition), and creates the staging tables. :meth:`chunk` loads one chunk;
+    leaving the block without an exception runs the traces and sessions rollups, writes the file ledger
+    (:meth:`record_files`) and commits, with one it rolls back, so a failed partition leaves the final
+    tables exactly as they were.
+
+    ``direct``: COPY each chunk straight into the final tables (see the module's text), for records that
+    should all be new (an hour never loaded before); the first row already stored raises
+    :class:`DirectCopyConflict` and the whole load must start again without ``direct``. The default stages
+    and merges every chunk.
     """
 
-    def __init__(self, conn: adbc.Connection, schema: str, key: str):
+    def __init__(self, conn: adbc.Connection, schema: str, key: str, direct: bool = False):
         self.conn = conn
         self.schema = schema
         self.key = key
+        self.direct = direct
         self.stats = LoadStats()
         self._cur = None
         self._abandoned = False
@@ -124,19 +191,28 @@ class PartitionLoad:
         return self
 
     def chunk(self, frames: dict[str, pl.DataFrame], release: bool = False) -> None:
-        """Stage the non-empty frames (COPY through adbc_ingest) and merge them into the final tables.
+        """Load the non-empty frames into the final tables: COPY straight into them when :attr:`direct`,
+        else COPY into staging and merge.
 
         ``frames`` maps final-table names (``trace_spans``, ``trace_events``, ``trace_links``, ``metrics``,
         ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.ingest.frames` builds
-        them (columns: :mod:`observatory_etl.tables`). ``release`` empties ``frames`` once they are staged, so
-        that their memory is free while the merge runs (a chunk's frames: ~60 MB for 76k records).
+        them (columns: :mod:`observatory_etl.tables`). ``release`` empties ``frames`` once they are copied, so
+        that their memory is free while a merge runs (a chunk's frames: ~60 MB for 76k records).
 
         Raises:
             WarehouseError: a statement failed; it names the table and stage, and says whether it is
                 transient (SQLSTATE classes 08, 40, 53, 57P0x: retry) or not (e.g. 22xxx data errors).
+            DirectCopyConflict: (``direct`` only) a row is already stored; the load must start again with
+                ``direct=False``.
         """
         cur, stats = self._cur, self.stats
         present = [t for t in MERGE_ORDER if t in frames and frames[t].height]
+        if "trace_spans" in present:
+            with _stage("copy", "touched_traces"):
+                self._touch(frames["trace_spans"])
+        if self.direct:
+            self._copy_direct(frames, present)
+            present = []  # loaded: nothing to stage or merge
         for table in present:
             started = time.perf_counter()
             with _stage("copy", table):
@@ -146,9 +222,6 @@ class PartitionLoad:
             frames.clear()
         for table in present:
             started = time.perf_counter()
-            if table == "trace_spans":
-                with _stage("merge", "touched_traces"):
-                    cur.execute(sql_files.statement("merge/touched_traces"))
             with _stage("merge", table):
                 cur.execute(sql_files.statement(f"merge/{table}"))
                 stats.merged[table] += max(cur.rowcount, 0)
@@ -157,6 +230,36 @@ class PartitionLoad:
         for name in ("copy", "merge"):
             stats.seconds[name] = sum(stats.table_seconds[name].values())
         stats.chunks += 1
+
+    def _copy_direct(self, frames: dict[str, pl.DataFrame], present: list[str]) -> None:
+        """COPY the chunk straight into the final tables.
+
+        Raises:
+            DirectCopyConflict: a row's key is already stored (``unique_violation``); the transaction is
+                aborted, and the load must start again with ``direct=False``.
+            WarehouseError: any other error of the COPY.
+        """
+        cur, stats = self._cur, self.stats
+        for table in present:
+            started = time.perf_counter()
+            try:
+                rows = copy_final(cur, self.schema, table, frames[table])
+            except adbc_driver_manager.Error as exc:
+                if sqlstate(exc) == UNIQUE_VIOLATION:
+                    raise DirectCopyConflict(table, exc) from exc
+                raise WarehouseError(table, "copy", exc) from exc
+            finally:
+                stats.table_seconds["copy"][table] += time.perf_counter() - started
+            stats.copied[table] += rows
+            stats.merged[table] += rows
+        stats.direct_chunks += 1
+
+    def _touch(self, spans: pl.DataFrame) -> None:
+        """Stage the traces of ``spans`` with their first and last start time (``stage_touched_traces``): the
+        traces rollup recomputes exactly these at commit, however the spans were loaded."""
+        touched = spans.group_by("trace_id").agg(
+            first_start=pl.col("start_time").min(), last_start=pl.col("start_time").max())
+        self._cur.adbc_ingest("stage_touched_traces", to_arrow(touched), mode="append", temporary=True)
 
     def record_files(self, files: pl.DataFrame, rejects: pl.DataFrame | None = None) -> None:
         """Stage the ledger rows of this load's files and their rejected records; at commit they are written
@@ -195,6 +298,7 @@ class PartitionLoad:
             # commit: the later one then reads the earlier one's committed spans, so no span is left out.
             self._cur.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK})")
             with _stage("rollup", "traces"):
+                self._cur.execute(sql_files.statement("merge/touched_traces"))
                 self._cur.execute(sql_files.statement("merge/touched_range"))
                 [(first, last)] = self._cur.fetchall()
             if first is not None:  # some trace was touched
@@ -223,6 +327,17 @@ class PartitionLoad:
             raise
         finally:
             self._cur.close()
+
+
+class DirectCopyConflict(Exception):
+    """A COPY straight into a final table met a row whose key is already stored (SQLSTATE 23505). The load's
+    transaction is aborted (rolled back as the :class:`PartitionLoad` block exits); loading the same records
+    again with ``direct=False`` merges them with ``ON CONFLICT DO NOTHING``. ``table`` names the final table."""
+
+    def __init__(self, table: str, error: BaseException):
+        self.table = table
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        super().__init__(f"COPY straight into {table} met a stored row: {first_line}")
 
 
 @contextmanager

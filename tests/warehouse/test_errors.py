@@ -24,7 +24,9 @@ def spans_frame():
     return frames(columns)["trace_spans"]
 
 
-def test_a_data_error_names_the_table_and_is_not_transient(database_url, schema):
+@pytest.mark.parametrize("direct, stage", [(True, "copy"), (False, "merge")])
+def test_a_data_error_names_the_table_and_is_not_transient(database_url, schema, direct, stage):
+    """Invalid JSON fails the COPY straight into trace_spans (jsonb parses it there), or the merge's cast."""
     import polars as pl
 
     bad = spans_frame().with_columns(pl.lit("{not json").alias("attributes"))
@@ -32,13 +34,13 @@ def test_a_data_error_names_the_table_and_is_not_transient(database_url, schema)
     try:
         ensure_schema(conn, schema)
         with pytest.raises(WarehouseError) as info:
-            with PartitionLoad(conn, schema, "2026-11-01-00:00") as load:
+            with PartitionLoad(conn, schema, "2026-11-01-00:00", direct=direct) as load:
                 load.chunk({"trace_spans": bad})
     finally:
         conn.close()
     error = info.value
-    assert (error.table, error.stage, error.sqlstate, error.transient) == ("trace_spans", "merge", "22P02", False)
-    assert "merge of trace_spans failed (SQLSTATE 22P02)" in str(error)
+    assert (error.table, error.stage, error.sqlstate, error.transient) == ("trace_spans", stage, "22P02", False)
+    assert f"{stage} of trace_spans failed (SQLSTATE 22P02)" in str(error)
     assert error.with_files(("a.json", "b.json")).files == ("a.json", "b.json")
     assert query(database_url, f'SELECT count(*) FROM "{schema}".trace_spans') == [(0,)]  # rolled back
 
