@@ -10,8 +10,8 @@ hour never interleave, loads any number of chunks, recomputes the ``traces`` row
 touched, and commits — or rolls everything back.
 
 The chunks of an hour never loaded before can instead be COPied straight into the final tables
-(``PartitionLoad(direct=True)``, :func:`copy_final`): each row is written once instead of twice, without the
-merge's per-row conflict check. If a row is already there (``unique_violation``: a record delivered twice, a
+(``PartitionLoad(direct=True)``, :func:`copy_final`; all but ``metrics``, whose definitions every request
+repeats): each row is written once instead of twice, without the merge's per-row conflict check. If a row is already there (``unique_violation``: a record delivered twice, a
 concurrent load of the same records), the COPY aborts the transaction — a savepoint cannot be rolled back
 through ADBC once a statement failed — so :class:`DirectCopyConflict` is raised and the caller loads the hour
 again, staging and merging (``pipeline.hour.load_hour`` does). Either way the final tables end with the same
@@ -46,8 +46,11 @@ STAGE_BATCH_ROWS = 5_000
 # rows as in one call, without the whole frame's Arrow copy (+13-78 MB RSS) (docs/tuning.md, session 5).
 # A reader converting batch by batch inside one call was slower (the bench's staging 1.5 -> 1.95 s).
 STAGE_CALL_ROWS = 10_000
-# A row's key is already in a final table: the chunk falls back to staging and merging.
+# A row's key is already in a final table (a COPY straight into it fails).
 UNIQUE_VIOLATION = "23505"
+# The tables a new hour's chunks COPY straight into: their records occur once. ``metrics`` is left out: every
+# metrics request repeats the definitions of its metrics, so each chunk stages and merges them.
+DIRECT_TABLES = ("trace_spans", "trace_events", "trace_links", "metric_data_points", "logs")
 # The casts the merges make (sql/merge/<table>.sql), made by copy_final for rows COPied straight into the final
 # tables: an unset time is the epoch (the column is part of the table's key and partitions it), a log
 # record without a time takes its observed time.
@@ -138,7 +141,7 @@ class LoadStats:
         table_seconds: wall seconds of ``copy`` and of ``merge`` per table (``{"copy": {"logs": 0.4, …},
             "merge": {…}}``).
         chunks: chunks loaded.
-        direct_chunks: chunks COPied straight into the final tables.
+        direct_chunks: chunks COPied straight into the final tables (:data:`DIRECT_TABLES`).
         ledger_rows: ``ingested_files`` rows written (new files or new versions of files).
     """
 
@@ -191,8 +194,9 @@ class PartitionLoad:
         return self
 
     def chunk(self, frames: dict[str, pl.DataFrame], release: bool = False) -> None:
-        """Load the non-empty frames into the final tables: COPY straight into them when :attr:`direct`,
-        else COPY into staging and merge.
+        """Load the non-empty frames into the final tables: COPY straight into those of
+        :data:`DIRECT_TABLES` when :attr:`direct`; COPY the others (all of them without ``direct``) into
+        staging and merge.
 
         ``frames`` maps final-table names (``trace_spans``, ``trace_events``, ``trace_links``, ``metrics``,
         ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.ingest.frames` builds
@@ -211,8 +215,9 @@ class PartitionLoad:
             with _stage("copy", "touched_traces"):
                 self._touch(frames["trace_spans"])
         if self.direct:
-            self._copy_direct(frames, present)
-            present = []  # loaded: nothing to stage or merge
+            direct = [t for t in present if t in DIRECT_TABLES]
+            self._copy_direct(frames, direct)
+            present = [t for t in present if t not in direct]  # what is left is staged and merged
         for table in present:
             started = time.perf_counter()
             with _stage("copy", table):
@@ -231,8 +236,8 @@ class PartitionLoad:
             stats.seconds[name] = sum(stats.table_seconds[name].values())
         stats.chunks += 1
 
-    def _copy_direct(self, frames: dict[str, pl.DataFrame], present: list[str]) -> None:
-        """COPY the chunk straight into the final tables.
+    def _copy_direct(self, frames: dict[str, pl.DataFrame], tables: list[str]) -> None:
+        """COPY the frames of ``tables`` straight into their final tables.
 
         Raises:
             DirectCopyConflict: a row's key is already stored (``unique_violation``); the transaction is
@@ -240,7 +245,7 @@ class PartitionLoad:
             WarehouseError: any other error of the COPY.
         """
         cur, stats = self._cur, self.stats
-        for table in present:
+        for table in tables:
             started = time.perf_counter()
             try:
                 rows = copy_final(cur, self.schema, table, frames[table])
@@ -252,7 +257,8 @@ class PartitionLoad:
                 stats.table_seconds["copy"][table] += time.perf_counter() - started
             stats.copied[table] += rows
             stats.merged[table] += rows
-        stats.direct_chunks += 1
+        if tables:
+            stats.direct_chunks += 1
 
     def _touch(self, spans: pl.DataFrame) -> None:
         """Stage the traces of ``spans`` with their first and last start time (``stage_touched_traces``): the
