@@ -86,9 +86,9 @@ class Report:
         stages: the pipeline's seconds per stage (``PartitionResult.stage_seconds()``).
         records: records the pipeline decoded (spans + events + links + data points + log records).
         merged: rows the pipeline inserted per final table.
-        loaded: rows the pipeline loaded into each record table (COPied straight in, or staged and merged);
+        loaded: rows the pipeline loaded into each record table (copied straight in, or staged and merged);
             the loads of the decoded frames alone load the same rows.
-        direct: the pipeline COPied every chunk straight into the final tables (a new hour).
+        direct: the pipeline copied every chunk straight into the final tables (a new hour).
         table_seconds: the pipeline's seconds of ``copy`` and of ``merge`` per record table
             (``LoadStats.table_seconds``).
         alone_table_seconds: the same for the load of the decoded frames alone, as a new hour
@@ -258,7 +258,7 @@ def markdown(report: Report) -> str:
             "## COPY and merge per table",
             "",
             "rows/s = rows loaded into the table ÷ the table's seconds, summed over the chunks. Pipeline = "
-            f"`load_hour` ({'a new hour: every chunk COPied straight into the final tables' if report.direct else 'chunks staged and merged'}), "
+            f"`load_hour` ({'a new hour: every chunk copied straight into the final tables' if report.direct else 'chunks staged and merged'}), "
             "where a chunk's load shares the 2 cores with the decode of the next chunk; alone = the same decoded "
             f"frames in chunks of the same size, nothing else running: as a new hour (`{methods.LOAD_ALONE}`) and "
             f"through staging and the merge (`{methods.LOAD_ALONE_MERGE}`).",

@@ -15,9 +15,7 @@ obstore's environment variables). :func:`read_file` reads one file; :func:`read_
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +27,7 @@ from urllib.parse import unquote, urlparse
 
 import obstore
 import zstandard
+from isal import igzip, igzip_lib
 
 from .. import config
 
@@ -132,10 +131,10 @@ def decompress(data: bytes, path: str = "<bytes>") -> bytes:
     """
     try:
         if data[:2] == _GZIP_MAGIC:
-            return gzip.decompress(data)  # every member of a multi-member file
+            return igzip.decompress(data)  # every member of a multi-member file (ISA-L: ~3.5x zlib's speed)
         if data[:4] == _ZSTD_MAGIC:
             return _zstd_decompress(data)
-    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, igzip_lib.IsalError, zstandard.ZstdError) as exc:
         raise LandingError(path, f"corrupt compressed data: {exc}") from exc
     return data
 

@@ -5,7 +5,7 @@ file is read, decoded and normalized into frames (:func:`observatory_etl.ingest.
 key order, by worker processes (``decode_workers``, for hours large enough to pay for them, see
 :mod:`.decoder`) or in this process. Frames gather into a chunk until it holds ``chunk_rows`` rows or
 ``chunk_bytes`` bytes; the chunk then goes to a loader thread that loads it while the next files decode (at
-most one chunk in flight, see :mod:`.chunks`): COPied straight into the final tables for an hour never
+most one chunk in flight, see :mod:`.chunks`): copied straight into the final tables for an hour never
 loaded before, else staged (COPY) and merged (:mod:`observatory_etl.warehouse.load`). Memory is bounded by
 two chunks plus the files in flight, not by the hour. All chunks of an hour load inside one transaction.
 """
@@ -206,7 +206,7 @@ def load_hour(
                 partition.record_files(ledger_frame(ledger_rows), rejects_frame(rejected_rows))
             return result
 
-        # An hour none of whose files was loaded before holds new records: its chunks are COPied straight into
+        # An hour none of whose files was loaded before holds new records: its chunks are copied straight into
         # the final tables. A record already stored (delivered twice, or loaded by another hour's run) aborts
         # that: the hour is loaded again, staging and merging, as a reload (a replaced file, reprocess) is.
         try:

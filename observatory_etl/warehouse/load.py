@@ -9,13 +9,14 @@ connection): it takes a transaction-scoped advisory lock for the partition, so t
 hour never interleave, loads any number of chunks, recomputes the ``traces`` rows of every trace it
 touched, and commits — or rolls everything back.
 
-The chunks of an hour never loaded before can instead be COPied straight into the final tables
+The chunks of an hour never loaded before can instead be copied straight into the final tables
 (``PartitionLoad(direct=True)``, :func:`copy_final`; all but ``metrics``, whose definitions every request
-repeats): each row is written once instead of twice, without the merge's per-row conflict check. If a row is already there (``unique_violation``: a record delivered twice, a
-concurrent load of the same records), the COPY aborts the transaction — a savepoint cannot be rolled back
-through ADBC once a statement failed — so :class:`DirectCopyConflict` is raised and the caller loads the hour
-again, staging and merging (``pipeline.hour.load_hour`` does). Either way the final tables end with the same
-rows (docs/tuning.md, "Issue 11, session 6").
+repeats): each row is written once instead of twice, without the merge's per-row conflict check. If a row
+is already there (``unique_violation``: a record delivered twice, a concurrent load of the same records),
+the COPY aborts the transaction — a savepoint cannot be rolled back through ADBC once a statement failed —
+so :class:`DirectCopyConflict` is raised and the caller loads the hour again, staging and merging
+(``pipeline.hour.load_hour`` does). Either way the final tables end with the same rows (docs/tuning.md,
+"Issue 11, session 6").
 """
 
 from __future__ import annotations
@@ -43,15 +44,17 @@ _ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-co
 # (docs/tuning.md, "Issue 11, session 4").
 STAGE_BATCH_ROWS = 5_000
 # Rows per adbc_ingest call: the staging of 68,618 spans took the same 0.6-0.8 s in calls of 10,000 or 25,000
-# rows as in one call, without the whole frame's Arrow copy (+13-78 MB RSS) (docs/tuning.md, session 5).
-# A reader converting batch by batch inside one call was slower (the bench's staging 1.5 -> 1.95 s).
-STAGE_CALL_ROWS = 10_000
+# rows as in one call, without the whole frame's Arrow copy (+13-78 MB RSS) (docs/tuning.md, session 5); the
+# bench hour copied straight into the final tables as fast in calls of 5,000 rows as of 10,000 (2,500: 10%
+# slower), with 20-30 MB less peak RSS on an hour of 40 MB files (session 6). A reader converting batch by
+# batch inside one call was slower (the bench's staging 1.5 -> 1.95 s).
+STAGE_CALL_ROWS = 5_000
 # A row's key is already in a final table (a COPY straight into it fails).
 UNIQUE_VIOLATION = "23505"
 # The tables a new hour's chunks COPY straight into: their records occur once. ``metrics`` is left out: every
 # metrics request repeats the definitions of its metrics, so each chunk stages and merges them.
 DIRECT_TABLES = ("trace_spans", "trace_events", "trace_links", "metric_data_points", "logs")
-# The casts the merges make (sql/merge/<table>.sql), made by copy_final for rows COPied straight into the final
+# The casts the merges make (sql/merge/<table>.sql), made by copy_final for rows copied straight into the final
 # tables: an unset time is the epoch (the column is part of the table's key and partitions it), a log
 # record without a time takes its observed time.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -82,7 +85,9 @@ def stage(cur, table: str, frame: pl.DataFrame) -> int:
     Raises:
         adbc_driver_manager.Error: the COPY failed (e.g. a value out of range of its column type).
     """
-    return _ingest(cur, frame, lambda part: part, table_name=f"stage_{table}", temporary=True)
+    slices = _slices(frame)
+    del frame  # only the slices hold the frame's parts now: each part is freed once copied
+    return _ingest(cur, slices, lambda part: part, table_name=f"stage_{table}", temporary=True)
 
 
 def final_rows(table: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -112,16 +117,27 @@ def copy_final(cur, schema: str, table: str, frame: pl.DataFrame) -> int:
         adbc_driver_manager.Error: the COPY failed; SQLSTATE :data:`UNIQUE_VIOLATION` when a row's key is
             already in the table (or in this COPY twice).
     """
-    return _ingest(cur, frame, lambda part: final_rows(table, part), table_name=table, db_schema_name=schema)
+    slices = _slices(frame)
+    del frame  # only the slices hold the frame's parts now: each part is freed once copied
+    return _ingest(cur, slices, lambda part: final_rows(table, part), table_name=table, db_schema_name=schema)
 
 
-def _ingest(cur, frame: pl.DataFrame, rows, **target) -> int:
-    """``adbc_ingest`` (mode append) of ``rows(slice)`` for each :data:`STAGE_CALL_ROWS`-row slice of ``frame``,
-    in record batches of :data:`STAGE_BATCH_ROWS` rows, into ``target`` (adbc_ingest's keyword arguments)."""
+def _slices(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """``frame`` cut into :data:`STAGE_CALL_ROWS`-row slices (views: no copy)."""
+    return [frame.slice(offset, STAGE_CALL_ROWS) for offset in range(0, frame.height, STAGE_CALL_ROWS)]
+
+
+def _ingest(cur, slices: list[pl.DataFrame], rows, **target) -> int:
+    """``adbc_ingest`` (mode append) of ``rows(slice)`` for each of ``slices``, in record batches of
+    :data:`STAGE_BATCH_ROWS` rows, into ``target`` (adbc_ingest's keyword arguments). Each slice is dropped
+    once copied: where the caller holds no other reference to the frame, the memory of its parts (a chunk's
+    frame is the concatenation of frames of 16,384 rows) is freed as the COPY goes."""
     copied = 0
-    for offset in range(0, frame.height, STAGE_CALL_ROWS):
-        arrow = to_arrow(rows(frame.slice(offset, STAGE_CALL_ROWS)))
+    slices.reverse()
+    while slices:
+        arrow = to_arrow(rows(slices.pop()))
         batches = pa.Table.from_batches(arrow.to_batches(max_chunksize=STAGE_BATCH_ROWS), arrow.schema)
+        del arrow
         copied += cur.adbc_ingest(data=batches, mode="append", **target)
     return copied
 
@@ -132,7 +148,7 @@ class LoadStats:
 
     Attributes:
         staged: rows copied into each staging table (after de-duplication within a chunk).
-        copied: rows COPied straight into each final table (chunks of new records; see the module's text).
+        copied: rows copied straight into each final table (chunks of new records; see the module's text).
         merged: rows inserted or changed in each final table, by a merge or a straight COPY (0 for every
             table on a rerun).
         seconds: wall seconds per stage: ``copy`` (adbc_ingest, into staging or straight into the final
@@ -141,7 +157,7 @@ class LoadStats:
         table_seconds: wall seconds of ``copy`` and of ``merge`` per table (``{"copy": {"logs": 0.4, …},
             "merge": {…}}``).
         chunks: chunks loaded.
-        direct_chunks: chunks COPied straight into the final tables (:data:`DIRECT_TABLES`).
+        direct_chunks: chunks copied straight into the final tables (:data:`DIRECT_TABLES`).
         ledger_rows: ``ingested_files`` rows written (new files or new versions of files).
     """
 
@@ -201,7 +217,7 @@ class PartitionLoad:
         ``frames`` maps final-table names (``trace_spans``, ``trace_events``, ``trace_links``, ``metrics``,
         ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.ingest.frames` builds
         them (columns: :mod:`observatory_etl.tables`). ``release`` empties ``frames`` once they are copied, so
-        that their memory is free while a merge runs (a chunk's frames: ~60 MB for 76k records).
+        that each one's memory is free once it is copied (a chunk's frames: ~60 MB for 76k records).
 
         Raises:
             WarehouseError: a statement failed; it names the table and stage, and says whether it is
@@ -216,12 +232,12 @@ class PartitionLoad:
                 self._touch(frames["trace_spans"])
         if self.direct:
             direct = [t for t in present if t in DIRECT_TABLES]
-            self._copy_direct(frames, direct)
+            self._copy_direct(frames, direct, release)
             present = [t for t in present if t not in direct]  # what is left is staged and merged
         for table in present:
             started = time.perf_counter()
             with _stage("copy", table):
-                stats.staged[table] += stage(cur, table, frames[table])
+                stats.staged[table] += stage(cur, table, frames.pop(table) if release else frames[table])
             stats.table_seconds["copy"][table] += time.perf_counter() - started
         if release:
             frames.clear()
@@ -236,8 +252,9 @@ class PartitionLoad:
             stats.seconds[name] = sum(stats.table_seconds[name].values())
         stats.chunks += 1
 
-    def _copy_direct(self, frames: dict[str, pl.DataFrame], tables: list[str]) -> None:
-        """COPY the frames of ``tables`` straight into their final tables.
+    def _copy_direct(self, frames: dict[str, pl.DataFrame], tables: list[str], release: bool) -> None:
+        """COPY the frames of ``tables`` straight into their final tables (``release``: each frame leaves
+        ``frames`` as its COPY starts, so its memory is free once copied).
 
         Raises:
             DirectCopyConflict: a row's key is already stored (``unique_violation``); the transaction is
@@ -248,7 +265,7 @@ class PartitionLoad:
         for table in tables:
             started = time.perf_counter()
             try:
-                rows = copy_final(cur, self.schema, table, frames[table])
+                rows = copy_final(cur, self.schema, table, frames.pop(table) if release else frames[table])
             except adbc_driver_manager.Error as exc:
                 if sqlstate(exc) == UNIQUE_VIOLATION:
                     raise DirectCopyConflict(table, exc) from exc

@@ -69,7 +69,7 @@ def test_materialize_one_hour_and_rerun(landing, database_url, schema):
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["files_read"].value == stats.files
     assert metadata["records_read"].value == stats.spans + stats.span_events + rows["trace_links"] + stats.logs + stats.metric_data_points
-    # a new hour: COPied straight into the final tables (metrics definitions are merged)
+    # a new hour: copied straight into the final tables (metrics definitions are merged)
     assert metadata["seconds_copy"].value > 0 and metadata["rows_per_second_copy"].value > 0
     assert metadata["chunks_copied_straight"].value == metadata["chunks"].value > 0
     # Every span's parent is in its trace (the generator writes whole traces into one hour).

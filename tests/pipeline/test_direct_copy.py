@@ -1,4 +1,4 @@
-"""An hour never loaded before is COPied straight into the final tables; a record already stored sends the hour
+"""An hour never loaded before is copied straight into the final tables; a record already stored sends the hour
 back through staging and merging, and the tables end exactly as a merge would leave them. On a real PostgreSQL
 server, with real files in the landing layout."""
 
@@ -90,7 +90,7 @@ def test_an_hour_with_a_record_delivered_twice_loads_again_merging(landing, data
     shutil.copytree(landing, single)
     expected = load_hour(HOUR, landing_url=str(single), database_url=database_url, schema=other_schema,
                          decode_workers=0, chunk_rows=1)
-    # a new hour: every chunk COPied straight in, though each metrics file repeats its metrics' definitions
+    # a new hour: every chunk copied straight in, though each metrics file repeats its metrics' definitions
     assert expected.load.direct_chunks == expected.load.chunks == sum(expected.files.values()) > 4
 
     # the same spans again in a second file of the hour, in a later chunk (one file per chunk)
