@@ -10,7 +10,7 @@ OBSERVATORY_LANDING_URL            object-store root of the landing zone (path o
 OBSERVATORY_DATABASE_URL           PostgreSQL URL of the warehouse                               embedded server
 OBSERVATORY_SCHEMA                 schema of all tables                                          ``observatory``
 OBSERVATORY_START                  first hourly partition (ISO date or datetime, UTC)            ``2026-01-01``
-OBSERVATORY_CHUNK_ROWS             records decoded per staged-and-merged chunk                   ``50000``
+OBSERVATORY_CHUNK_ROWS             records decoded per loaded chunk                              ``50000``
 OBSERVATORY_CHUNK_BYTES            in-memory bytes of a chunk's frames (whichever bound first)   ``134217728`` (128 MiB)
 OBSERVATORY_DECODE_WORKERS         processes decoding files while chunks load (0: in-process)    CPUs beyond 2, at most 4
 OBSERVATORY_SCHEDULE_LAG_MINUTES   minutes after an hour ends before the schedule loads it       ``15``
@@ -125,7 +125,7 @@ def start_time() -> datetime:
 
 
 def chunk_rows() -> int:
-    """Rows per staged-and-merged chunk, from OBSERVATORY_CHUNK_ROWS (default 50,000). Raises ValueError if < 1."""
+    """Rows per loaded chunk, from OBSERVATORY_CHUNK_ROWS (default 50,000). Raises ValueError if < 1."""
     return _integer("OBSERVATORY_CHUNK_ROWS", DEFAULT_CHUNK_ROWS, minimum=1)
 
 

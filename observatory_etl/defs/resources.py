@@ -29,7 +29,7 @@ class WarehouseResource(dg.ConfigurableResource):
     Attributes:
         database_url: libpq URI; ``None`` starts (or reuses) the embedded server in ``$DAGSTER_HOME/postgres``.
         schema_name: schema of all tables (a plain lower-case identifier).
-        chunk_rows: rows per staged-and-merged chunk (bounds memory).
+        chunk_rows: rows per loaded chunk (bounds memory).
         chunk_bytes: in-memory bytes of a chunk's frames (bounds memory; whichever bound comes first).
     """
 

@@ -52,7 +52,7 @@ class PartitionResult:
         files: files read per signal (``traces``, ``metrics``, ``logs``).
         bytes_read: compressed bytes fetched.
         records: records decoded per signal (spans + events + links, data points, log records).
-        load: rows staged and merged per table and seconds of the load stages (see ``LoadStats``).
+        load: rows staged, copied straight and merged per table and seconds of the load stages (see ``LoadStats``).
         seconds: wall seconds per stage: ``list``, ``read`` (fetch + decompress), ``decode``,
             ``normalize``; the load stages are in ``load.seconds``.
         wall_seconds: wall-clock seconds of the whole load.
@@ -110,7 +110,7 @@ def load_hour(
         database_url: PostgreSQL libpq URI of the warehouse.
         schema: warehouse schema (validated identifier); created with its tables if missing.
         chunk_rows: rows per chunk (spans + events + links + data points + logs, as normalized).
-        chunk_bytes: in-memory bytes of a chunk's frames (polars ``estimated_size``); a chunk is merged
+        chunk_bytes: in-memory bytes of a chunk's frames (polars ``estimated_size``); a chunk is loaded
             when it reaches either bound, so memory stays flat however large the hour.
         decode_workers: processes decoding files in parallel with the load (default
             :func:`observatory_etl.config.decode_workers`); 0 decodes in this process. Hours under 4 MB
@@ -233,7 +233,7 @@ def load_hour(
 
 
 def _merge_into(partition: PartitionLoad, log: Callable[[str], None]):
-    """The loader thread's work for the warehouse: stage and merge one chunk into ``partition``; a database
+    """The loader thread's work for the warehouse: load one chunk into ``partition``; a database
     error names the chunk's landing files."""
 
     def merge(frames: dict, files: tuple[str, ...]) -> None:
@@ -242,6 +242,7 @@ def _merge_into(partition: PartitionLoad, log: Callable[[str], None]):
             partition.chunk(frames, release=True)  # the frames are freed once copied, before any merge
         except WarehouseError as exc:
             raise exc.with_files(files) from exc.__cause__
-        log(f"{partition.key}: chunk {partition.stats.chunks} merged " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
+        how = "copied straight in" if partition.direct else "merged"
+        log(f"{partition.key}: chunk {partition.stats.chunks} {how}: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
 
     return merge
