@@ -128,12 +128,12 @@ def _rate(report: Report, name: str) -> float | None:
     return result.rows_per_second if result else None
 
 
-LOADS = ("pipeline", "alone", "merge path")
+BOTH = ("copy", "merge")  # the stages of a load into the final tables, whichever way it went
 
 
 def stage_rate(report: Report, stages: tuple[str, ...], table: str | None = None, load: str = "pipeline") -> float | None:
-    """Rows/s of ``load`` (:data:`LOADS`: the pipeline, the frames alone as a new hour, the frames alone through
-    staging and merge) in ``stages`` (``("copy",)``, ``("merge",)`` or both): rows loaded into ``table`` ÷ its
+    """Rows/s of ``load`` (``pipeline``; ``alone``: the decoded frames alone as a new hour; ``merge path``: the
+    decoded frames alone through staging and merge) in ``stages`` (``("copy",)``, ``("merge",)`` or both): rows loaded into ``table`` ÷ its
     seconds in those stages, or, with ``table`` None, rows of every record table ÷ their seconds."""
     by_stage = {"pipeline": report.table_seconds, "alone": report.alone_table_seconds,
                 "merge path": report.merge_table_seconds}[load]
@@ -141,9 +141,6 @@ def stage_rate(report: Report, stages: tuple[str, ...], table: str | None = None
     if table is not None:
         return _ratio(report.loaded.get(table), seconds.get(table))
     return _ratio(sum(report.loaded.values()), sum(seconds.values()))
-
-
-BOTH = ("copy", "merge")
 
 
 def checks(report: Report) -> list[Check]:

@@ -37,14 +37,19 @@ class WarehouseError(Exception):
         self.sqlstate = sqlstate(error)
         self.transient = is_transient(error)
         where = f"; files {_files_text(self.files)}" if self.files else ""
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        super().__init__(f"{stage} of {table} failed (SQLSTATE {self.sqlstate or 'none'}): {first_line}{where}")
+        super().__init__(f"{stage} of {table} failed (SQLSTATE {self.sqlstate or 'none'}): {first_line(error)}{where}")
 
     def with_files(self, files: tuple[str, ...]) -> "WarehouseError":
         """The same error naming ``files`` (the landing files of the chunk in flight)."""
         clone = WarehouseError(self.table, self.stage, self.__cause__ or self, files)
         clone.__cause__ = self.__cause__
         return clone
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a database error's message (the driver appends the query and context), or its type."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _files_text(files: tuple[str, ...]) -> str:

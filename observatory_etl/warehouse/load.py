@@ -35,7 +35,7 @@ import pyarrow as pa
 from ..tables import FINAL_TABLES, JSON, MERGE_ORDER, RECORD_TABLES, UUID_COLUMNS
 from . import sql_files
 from .connection import lock_key
-from .errors import WarehouseError, sqlstate
+from .errors import WarehouseError, first_line, sqlstate
 
 _ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-commit ("obs-roll")
 # Rows per Arrow record batch handed to adbc_ingest. The driver encodes a whole record batch into one
@@ -216,8 +216,8 @@ class PartitionLoad:
 
         ``frames`` maps final-table names (``trace_spans``, ``trace_events``, ``trace_links``, ``metrics``,
         ``metric_data_points``, ``logs``) to frames shaped as :mod:`observatory_etl.ingest.frames` builds
-        them (columns: :mod:`observatory_etl.tables`). ``release`` empties ``frames`` once they are copied, so
-        that each one's memory is free once it is copied (a chunk's frames: ~60 MB for 76k records).
+        them (columns: :mod:`observatory_etl.tables`). ``release`` takes each frame out of ``frames`` as its COPY
+        starts, so that its memory is freed as it is copied (a chunk's frames: ~60 MB for 76k records).
 
         Raises:
             WarehouseError: a statement failed; it names the table and stage, and says whether it is
@@ -359,8 +359,7 @@ class DirectCopyConflict(Exception):
 
     def __init__(self, table: str, error: BaseException):
         self.table = table
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        super().__init__(f"COPY straight into {table} met a stored row: {first_line}")
+        super().__init__(f"COPY straight into {table} met a stored row: {first_line(error)}")
 
 
 @contextmanager
