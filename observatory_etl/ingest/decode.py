@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import partial
 from typing import NamedTuple
 
 import polars as pl
@@ -64,34 +65,35 @@ def decode_file(store, file: LandingFile, prices: PriceTable, on_bad_input: str 
         ObjectStoreError: the object cannot be fetched (retrying may help).
     """
     columns = Columns(prices)
+    may_hold_nul = None
     if frame_rows and isinstance(data, bytes):
         may_hold_nul = _may_hold_nul(file, data)
-
-        def spill(full: Columns) -> None:
-            built, nul_replaced = build_frames(full, may_hold_nul)
-            for table, frame in built.items():
-                full.spilled.setdefault(table, []).append(frame)
-            full.spilled_nul += nul_replaced
-            full.clear()
-
-        columns.spill_rows, columns.spill = frame_rows, spill
-    decoded = decode_into(store, file, columns, on_bad_input, data)
+        columns.spill_rows, columns.spill = frame_rows, partial(_spill, may_hold_nul=may_hold_nul)
+    decoded = decode_into(store, file, columns, on_bad_input, data, may_hold_nul)
     if decoded.error is not None:
         return decoded
     started = time.perf_counter()
-    built, nul_replaced = build_frames(columns, decoded.nul_replaced > 0)
-    if columns.spilled:
-        for table, frame in built.items():
-            columns.spilled.setdefault(table, []).append(frame)
-        built = concat_frames(columns.spilled)
-        nul_replaced += columns.spilled_nul
+    if columns.spilled:  # the last rows join the frames built while the file decoded
+        _spill(columns, decoded.nul_replaced > 0)
+        built, nul_replaced = concat_frames(columns.spilled), columns.spilled_nul
+    else:
+        built, nul_replaced = build_frames(columns, decoded.nul_replaced > 0)
     decoded.seconds["normalize"] = time.perf_counter() - started
     return decoded._replace(frames=built, nul_replaced=nul_replaced)
 
 
+def _spill(columns: Columns, may_hold_nul: bool) -> None:
+    """Build the frames of ``columns``' rows into ``columns.spilled`` and empty the lists (``Columns.spill``)."""
+    built, nul_replaced = build_frames(columns, may_hold_nul)
+    for table, frame in built.items():
+        columns.spilled.setdefault(table, []).append(frame)
+    columns.spilled_nul += nul_replaced
+    columns.clear()
+
+
 def decode_into(
     store, file: LandingFile, columns: Columns, on_bad_input: str = "quarantine",
-    data: bytes | LandingError | ObjectStoreError | None = None,
+    data: bytes | LandingError | ObjectStoreError | None = None, may_hold_nul: bool | None = None,
 ) -> DecodedFile:
     """Read, decompress and decode one landing file, appending its records to ``columns`` (which may already
     hold other files' records: frames are then built once for many small files, see :func:`build_frames`).
@@ -101,6 +103,8 @@ def decode_into(
     hold ``\\u0000``, or it is OTLP protobuf; the count is known once frames are built). On a whole-file
     error ``columns`` is left as it was. ``data``: the file's bytes (or its read error) when the caller
     fetched them already, e.g. with :func:`observatory_etl.ingest.landing.read_files`; None reads it here.
+    ``may_hold_nul``: the caller already scanned ``data`` for U+0000 (:func:`decode_file` does, to build frames
+    while the file decodes); None scans it here.
 
     Raises:
         LandingError, ObjectStoreError: as :func:`decode_file`.
@@ -136,7 +140,9 @@ def decode_into(
     if rejects and on_bad_input == "fail":
         raise LandingError(file.path, f"{rejects[0].record_path}: {rejects[0].reason}")
     seconds["decode"] = time.perf_counter() - started
-    return DecodedFile({}, records, seconds, rejects, None, int(_may_hold_nul(file, data)), len(data))
+    if may_hold_nul is None:
+        may_hold_nul = _may_hold_nul(file, data)
+    return DecodedFile({}, records, seconds, rejects, None, int(may_hold_nul), len(data))
 
 
 def _may_hold_nul(file: LandingFile, data: bytes) -> bool:
