@@ -68,6 +68,9 @@ class Columns:
         self.rows = 0
         self.prices = prices or PriceTable.load()
         self.rejects: list[Reject] = []
+        # metric_id by metric identity (resource, scope, name, type, unit): each request of a metrics file
+        # repeats its metrics, and record_key gives the same id every time, so it is hashed once per Columns
+        self.metric_ids: dict[tuple, bytes] = {}
         # Spilling (see maybe_spill): while one large file decodes, its rows become frames every spill_rows rows.
         self.spill_rows = 0  # 0: never
         self.spill: Callable[[Columns], None] | None = None  # builds the frames into spilled, then clear()s

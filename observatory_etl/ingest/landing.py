@@ -167,17 +167,47 @@ def read_file(store, file: LandingFile) -> bytes:
         ObjectStoreError: the object cannot be fetched (retrying may help).
         LandingError: the bytes are not valid gzip or zstd (retrying will not help).
     """
+    return _read(store, file, local_root(store))
+
+
+def _read(store, file: LandingFile, root: str | None) -> bytes:
+    """:func:`read_file`, with ``root`` = :func:`local_root` of ``store`` (looked up once by :func:`read_files`)."""
     try:
-        data = obstore.get(store, file.path).bytes().to_bytes()
+        data = None if root is None else _local_bytes(root, file.path)
+        if data is None:
+            data = obstore.get(store, file.path).bytes().to_bytes()
     except Exception as exc:  # obstore raises its own hierarchy; keep the file name in the message
         raise ObjectStoreError(f"{file.path}: cannot read object: {exc}") from exc
     return decompress(data, file.path)
+
+
+def local_root(store) -> str | None:
+    """The directory of a local landing root (an obstore ``LocalStore``), None for an object store."""
+    if isinstance(store, obstore.store.LocalStore) and store.prefix is not None:
+        return f"{store.prefix}/"
+    return None
+
+
+def _local_bytes(root: str, path: str) -> bytes | None:
+    """The bytes of ``path`` under the local landing root ``root`` read straight from the file system (~16 µs
+    for a 2 KB file, against ~95 µs of CPU through obstore's ``get``, which hands the read to its async runtime:
+    a quarter of the decode of an hour of 4,400 small files), or None for a key that obstore keeps under
+    another file name (it percent-encodes some characters), which its ``get`` then reads."""
+    try:
+        with open(root + path, "rb") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None
 
 
 def iter_hour(store, hour: datetime) -> Iterator[tuple[LandingFile, bytes]]:
     """Yield ``(file, decompressed bytes)`` for every telemetry file of one landing hour, in key order."""
     for file in list_hour(store, hour):
         yield file, read_file(store, file)
+
+
+# A local file smaller than this (compressed) is read inline by read_files, not on its threads.
+INLINE_READ_BYTES = 256 << 10
 
 
 def read_concurrency_for(store) -> int:
@@ -187,10 +217,10 @@ def read_concurrency_for(store) -> int:
     return config.read_concurrency(local=isinstance(store, obstore.store.LocalStore))
 
 
-def _read_or_error(store, file: LandingFile) -> bytes | ObjectStoreError | LandingError:
-    """:func:`read_file`, with its two expected failures returned instead of raised."""
+def _read_or_error(store, file: LandingFile, root: str | None) -> bytes | ObjectStoreError | LandingError:
+    """:func:`read_file` (``root``: see :func:`_read`), with its two expected failures returned instead of raised."""
     try:
-        return read_file(store, file)
+        return _read(store, file, root)
     except (ObjectStoreError, LandingError) as exc:
         return exc
 
@@ -231,21 +261,30 @@ def read_files(
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     pending = iter(files)
+    root = local_root(store)
     if concurrency == 1:
         for file in pending:
-            yield file, _read_or_error(store, file)
+            yield file, _read_or_error(store, file, root)
         return
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="observatory-read")
-    window: deque[tuple[LandingFile, Future]] = deque()
+    def start(file: LandingFile) -> Future | None:
+        # a small local file is read when its turn comes, in this thread: handing it to a thread and back costs
+        # more than reading it (4,400 files of 2 KB: 0.44-0.51 s through the threads, 0.13 s inline)
+        if root is not None and file.size < INLINE_READ_BYTES:
+            return None
+        return pool.submit(_read_or_error, store, file, root)
+
+    window: deque[tuple[LandingFile, Future | None]] = deque()
     try:
         for file in islice(pending, concurrency):
-            window.append((file, pool.submit(_read_or_error, store, file)))
+            window.append((file, start(file)))
         while window:
             file, future = window.popleft()
-            result = future.result()  # anything but the two expected errors is a bug: raised here
+            # anything but the two expected errors is a bug: raised here
+            result = _read_or_error(store, file, root) if future is None else future.result()
             following = next(pending, None)
             if following is not None:
-                window.append((following, pool.submit(_read_or_error, store, following)))
+                window.append((following, start(following)))
             yield file, result
     finally:
         for _, future in window:

@@ -8,6 +8,7 @@ with bounded memory.
 from __future__ import annotations
 
 import gzip
+import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -397,6 +398,38 @@ def test_read_files_on_a_local_path_and_its_defaults(tmp_path, monkeypatch):
         monkeypatch.setenv("OBSERVATORY_READ_CONCURRENCY", bad)
         with pytest.raises(ValueError, match="OBSERVATORY_READ_CONCURRENCY"):
             config.read_concurrency()
+
+
+def test_read_files_on_a_local_path_reads_small_files_inline_and_large_ones_on_threads(tmp_path):
+    # Small local files are read in the calling thread, large ones (INLINE_READ_BYTES or more) on the pool;
+    # either way in key order, each failure only its own file's, the same bytes as read_file.
+    root = tmp_path / "landing"
+    folder = root / landing.hour_prefix(H0) / "minute=00"
+    folder.mkdir(parents=True)
+    big = os.urandom(landing.INLINE_READ_BYTES)  # incompressible: stays above the threshold gzip'd
+    payloads = {f"traces_{i:02d}.json.gz": (big + b"%d" % i if i % 3 == 0 else b'{"n": %d}' % i) for i in range(12)}
+    for name, payload in payloads.items():
+        (folder / name).write_bytes(gzip.compress(payload))
+    (folder / "logs_a b.json.gz").write_bytes(gzip.compress(b"spaced"))  # a key with a space in its name
+    (folder / "logs_corrupt.json.gz").write_bytes(gzip.compress(b"x" * 100)[:-9])
+    (folder / "logs_gone.json.gz").write_bytes(gzip.compress(b"gone"))
+    store = landing.open_store(str(root))
+    files = landing.list_hour(store, H0)
+    assert sum(f.size >= landing.INLINE_READ_BYTES for f in files) == 4
+    (folder / "logs_gone.json.gz").unlink()
+
+    results = list(landing.read_files(store, files, concurrency=4))
+
+    assert [f.path for f, _ in results] == [f.path for f in files]
+    by_name = {f.path.rsplit("/", 1)[1]: r for f, r in results}
+    assert by_name.pop("logs_a b.json.gz") == b"spaced"
+    assert isinstance(by_name.pop("logs_corrupt.json.gz"), LandingError)
+    gone = by_name.pop("logs_gone.json.gz")
+    assert isinstance(gone, ObjectStoreError) and not isinstance(gone, LandingError) and "logs_gone" in str(gone)
+    assert by_name == payloads
+    for file, result in results:  # read_file reads every present file alike
+        if isinstance(result, bytes):
+            assert landing.read_file(store, file) == result
 
 
 def test_a_missing_server_fails_with_what_to_install(monkeypatch, tmp_path):

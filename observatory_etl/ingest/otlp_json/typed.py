@@ -283,8 +283,9 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
     """:func:`.metrics.decode_metrics` over Structs (row for row the same columns); raises on a malformed
     metric or data point."""
     metric_lists = list(columns.tables["metrics"].values())
-    points = columns.tables["metric_data_points"]
-    point_columns = [(name, points[name]) for name in points]
+    point_lists = list(columns.tables["metric_data_points"].values())
+    point_rows: list[tuple] = []
+    metric_ids = columns.metric_ids
     added = 0
     for resource_entry in resource_metrics:
         resource_json, service, _ = _resource(resource_entry.resource)
@@ -295,7 +296,10 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
                 if kind is None:
                     raise _Fallback  # a metric without data: the general decoder rejects it
                 metric_type, name, unit = _METRIC_TYPES[kind], metric.name, metric.unit or None
-                metric_id = record_key(resource_json, scope_name, scope_version, name, metric_type, unit)
+                identity = (resource_json, scope_name, scope_version, name, metric_type, unit)
+                metric_id = metric_ids.get(identity)
+                if metric_id is None:  # every request repeats its metrics: each identity is hashed once per decode
+                    metric_id = metric_ids[identity] = record_key(*identity)
                 data = getattr(metric, kind)
                 temporality = getattr(data, "aggregationTemporality", UNSET)
                 temporality = (None if temporality is UNSET
@@ -306,15 +310,20 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
                     scope_version, scope_json, resource_json,
                 )):
                     values.append(value)
-                for point in data.dataPoints:
-                    row = _point(kind, point)
-                    row["point_id"] = record_key(metric_id, row["attributes"], row["start_time_unix_nano"],
-                                                 row["time_unix_nano"])
-                    row["metric_id"], row["metric_name"] = metric_id, name
-                    row["aggregation_temporality"], row["is_monotonic"] = temporality, monotonic
-                    for column, values in point_columns:
-                        values.append(row.get(column))
+                point = _POINTS[kind]
+                for data_point in data.dataPoints:
+                    start, time = data_point.startTimeUnixNano, data_point.timeUnixNano
+                    start = start if type(start) is int and 0 <= start <= INT64_MAX else time_ns(start, "startTimeUnixNano")
+                    time = time if type(time) is int and 0 <= time <= INT64_MAX else time_ns(time, "timeUnixNano")
+                    attrs = orjson.dumps(_attributes(data_point.attributes)).decode() if data_point.attributes else "{}"
+                    point_rows.append((
+                        record_key(metric_id, attrs, start, time), metric_id, name, start, time,
+                        *point(data_point), temporality, monotonic, attrs,
+                    ))
                     added += 1
+                if len(point_rows) >= _ROWS:
+                    _move(((point_lists, point_rows),))
+    _move(((point_lists, point_rows),))
     return added
 
 
@@ -329,39 +338,55 @@ def _set(value):
     return None if value is UNSET else opt_float(value)
 
 
-def _point(kind: str, point) -> dict:
-    """As :func:`.metrics._point`: one data point's columns (those of its kind)."""
-    row = {
-        "start_time_unix_nano": time_ns(point.startTimeUnixNano, "startTimeUnixNano"),
-        "time_unix_nano": time_ns(point.timeUnixNano, "timeUnixNano"),
-        "attributes": orjson.dumps(_attributes(point.attributes)).decode() if point.attributes else "{}",
-        "flags": int32(point.flags, "flags"),
-        "exemplars": _exemplars(point.exemplars) if kind != "summary" else None,
-    }
-    if kind in ("gauge", "sum"):
-        row["value"] = _set(point.asDouble if point.asDouble is not UNSET else point.asInt)
-        return row
-    row["count"] = fixed64(point.count, "count")
-    row["sum"] = _set(point.sum)
-    if kind == "summary":
-        row["quantiles"] = orjson.dumps(
-            [{"quantile": to_float(q.quantile or 0), "value": opt_float(q.value)} for q in point.quantileValues]
-        ).decode()
-        return row
-    row["min"], row["max"] = _set(point.min), _set(point.max)
-    if kind == "histogram":
-        row["bucket_counts"] = [fixed64(c, "bucketCounts") for c in point.bucketCounts]
-        row["explicit_bounds"] = [to_float(b) for b in point.explicitBounds]
-        return row
-    row["scale"] = int32(point.scale, "scale")
-    row["zero_count"] = fixed64(point.zeroCount, "zeroCount")
-    row["zero_threshold"] = _set(point.zeroThreshold)
+# A data point's columns between ``time`` and ``aggregation_temporality`` (value, count, sum, min, max,
+# bucket_counts, explicit_bounds, scale, zero_count, zero_threshold, positive_offset, positive_bucket_counts,
+# negative_offset, negative_bucket_counts, quantiles, exemplars, flags), per kind, as :func:`.metrics._point`
+# reads them.
+
+def _number_point(point) -> tuple:
+    value = point.asDouble if point.asDouble is not UNSET else point.asInt
+    return (_set(value), None, None, None, None, None, None, None, None, None, None, None, None, None, None,
+            _exemplars(point.exemplars), int32(point.flags, "flags"))
+
+
+def _histogram_point(point) -> tuple:
+    return (None, fixed64(point.count, "count"), _set(point.sum), _set(point.min), _set(point.max),
+            _counts(point.bucketCounts, "bucketCounts"), [to_float(b) for b in point.explicitBounds],
+            None, None, None, None, None, None, None, None, _exemplars(point.exemplars), int32(point.flags, "flags"))
+
+
+def _exponential_point(point) -> tuple:
+    sides = []
     for side in ("positive", "negative"):
         buckets = getattr(point, side)
-        row[f"{side}_offset"] = 0 if buckets is None else int32(buckets.offset, f"{side} offset")
-        row[f"{side}_bucket_counts"] = [] if buckets is None else [
-            fixed64(c, f"{side} bucketCounts") for c in buckets.bucketCounts]
-    return row
+        sides += ((0, []) if buckets is None else
+                  (int32(buckets.offset, f"{side} offset"), _counts(buckets.bucketCounts, f"{side} bucketCounts")))
+    return (None, fixed64(point.count, "count"), _set(point.sum), _set(point.min), _set(point.max), None, None,
+            int32(point.scale, "scale"), fixed64(point.zeroCount, "zeroCount"), _set(point.zeroThreshold), *sides,
+            None, _exemplars(point.exemplars), int32(point.flags, "flags"))
+
+
+def _summary_point(point) -> tuple:
+    quantiles = orjson.dumps(
+        [{"quantile": to_float(q.quantile or 0), "value": opt_float(q.value)} for q in point.quantileValues]
+    ).decode()
+    return (None, fixed64(point.count, "count"), _set(point.sum), None, None, None, None, None, None, None, None,
+            None, None, None, quantiles, None, int32(point.flags, "flags"))
+
+
+def _counts(values: list, field: str) -> list[int]:
+    """``[fixed64(v, field) for v in values]``, converted at once where every value is a storable integer."""
+    try:
+        counts = list(map(int, values))
+        if not counts or (min(counts) >= 0 and max(counts) <= INT64_MAX):
+            return counts
+    except ValueError:
+        pass
+    return [fixed64(value, field) for value in values]
+
+
+_POINTS = {"gauge": _number_point, "sum": _number_point, "histogram": _histogram_point,
+           "exponentialHistogram": _exponential_point, "summary": _summary_point}
 
 
 def _exemplars(exemplars: list[Exemplar]) -> str | None:
