@@ -61,6 +61,26 @@ class Rss:
 
 
 @dataclass
+class Decode:
+    """One decode + normalize of a landing hour in one process (``benchmarks.run._decode_landing``).
+
+    Attributes:
+        files: landing files decoded.
+        records: records decoded (spans + events + links + data points + log records).
+        seconds: wall seconds (read + decompress + decode + every canonical LLM column + frames).
+    """
+
+    files: int
+    records: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Records per second."""
+        return self.records / self.seconds
+
+
+@dataclass
 class Check:
     """One target: ``value`` (a ratio) against the goal, ``met`` None when a figure is missing."""
 
@@ -97,6 +117,9 @@ class Report:
             (``methods.LOAD_ALONE_MERGE``: a reload's path).
         rerun: the rerun of the same hour.
         rss: peak RSS per partition size, smallest first (empty with ``--no-rss``).
+        decode: the decode + normalize of the measured hour.
+        small_files: the decode + normalize of a second hour written as many small files (None with
+            ``--small-files 0``).
     """
 
     header: dict[str, str]
@@ -111,6 +134,8 @@ class Report:
     merge_table_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
     rerun: Rerun | None = None
     rss: list[Rss] = field(default_factory=list)
+    decode: Decode | None = None
+    small_files: Decode | None = None
 
     def method(self, name: str) -> Result | None:
         """The result of method ``name``, None if it was not run."""
@@ -171,6 +196,7 @@ def checks(report: Report) -> list[Check]:
               "(rows ÷ merge seconds)", None if merge_alone is None else merge_alone / 60_000, "≥ 1× of 60,000 rows/s",
               None if merge_alone is None else merge_alone >= 60_000, f"{_number(merge_alone)} rows/s"),
     ]
+    found += _decode_checks(report)
     rerun = report.rerun
     if rerun is None:
         found.append(Check("rerun vs first run (seconds)", None, "< 0.05×, 0 rows changed", None))
@@ -192,6 +218,28 @@ def checks(report: Report) -> list[Check]:
         ))
     else:
         found.append(Check("peak RSS, big vs small partition", None, "≤ 1.5×", None))
+    return found
+
+
+DECODE_RATE = 80_000  # records/s of decode + normalize in one process (DESIGN.md)
+SMALL_FILES_SHARE = 0.75  # an hour of many small files decodes within 25% of that rate
+
+
+def _decode_checks(report: Report) -> list[Check]:
+    """The decode targets: the measured hour's records/s, and an hour of small files against it."""
+    decode, small = report.decode, report.small_files
+    found = [Check(
+        "decode + normalize in one process, the measured hour (records/s)",
+        None if decode is None else decode.rate / DECODE_RATE, f"≥ 1× of {DECODE_RATE:,} records/s",
+        None if decode is None else decode.rate >= DECODE_RATE,
+        "" if decode is None else f"{decode.rate:,.0f} records/s",
+    )]
+    share = None if decode is None or small is None else small.rate / decode.rate
+    found.append(Check(
+        "an hour of small files vs the measured hour, decode + normalize (records/s)", share,
+        f"≥ {SMALL_FILES_SHARE}×", None if share is None else share >= SMALL_FILES_SHARE,
+        "" if small is None else f"{small.files:,} files, {small.rate:,.0f} records/s",
+    ))
     return found
 
 

@@ -46,7 +46,7 @@ from . import methods, rss
 from . import report as report_mod
 from .methods import Log, Result
 from .options import Options, add_arguments, options_from_args
-from .report import Report, Rerun, Rss
+from .report import Decode, Report, Rerun, Rss
 
 HOUR = datetime(2026, 11, 1, 0, tzinfo=timezone.utc)
 SPANS_PER_TRACE = 6.9  # synth's average (agent traces of ~6 spans, native traces of 1-3)
@@ -94,7 +94,14 @@ def run(options: Options, log: Log = _print) -> Report:
                        f"{_max_rss_mb():,.0f} MB")
         log(f"decoded and normalized {len(files)} files: {decode_rate}; "
             + ", ".join(f"{table} {frame.height:,}" for table, frame in frames.items()))
-        report = Report(header={**_header(options, pg, frames, files), "decode + normalize": decode_rate})
+        report = Report(header={**_header(options, pg, frames, files), "decode + normalize": decode_rate},
+                        decode=Decode(len(files), records, seconds))
+        if options.small_files:
+            report.small_files = _small_files_decode(options.small_files, workdir, log)
+            report.header["decode + normalize, an hour of small files"] = (
+                f"{report.small_files.files:,} files, {report.small_files.records:,} records in "
+                f"{report.small_files.seconds:.1f} s = {report.small_files.rate:,.0f} records/s "
+                f"({report.small_files.rate / report.decode.rate:.2f}× the hour above)")
         proto_rate = _protobuf_decode(landing_url, workdir, log)
         if proto_rate:
             report.header["decode + normalize, the same hour as OTLP protobuf"] = proto_rate
@@ -163,6 +170,22 @@ def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.Data
         for part in decoder.chunks(files, 50_000, config.DEFAULT_CHUNK_BYTES, count):
             chunk.add(part.take())
     return chunk.take(), files, records
+
+
+def _small_files_decode(files: int, workdir: Path, log: Log) -> Decode:
+    """Write an hour of about ``files`` small files (the Collector flushing often: one upload slot per 3.5
+    files, 5 traces per slot, ~25 records per file) and decode it as :func:`_decode_landing` does."""
+    slots = max(1, round(files / 3.5))
+    url = str(workdir / "landing-small")
+    log(f"synthesizing an hour of small files: {slots * 5:,} traces in {slots:,} upload slots into {url}")
+    synth.write_landing(url, HOUR, HOUR.replace(hour=1), traces_per_hour=slots * 5, files_per_hour=slots, seed=1)
+    started = time.perf_counter()
+    _, written, records = _decode_landing(url, HOUR)
+    decode = Decode(len(written), records, time.perf_counter() - started)
+    log(f"decoded and normalized {decode.files:,} small files: {records:,} records in {decode.seconds:.1f} s = "
+        f"{decode.rate:,.0f} records/s")
+    shutil.rmtree(url, ignore_errors=True)
+    return decode
 
 
 def _protobuf_decode(landing_url: str, workdir: Path, log: Log) -> str | None:

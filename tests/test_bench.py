@@ -28,7 +28,7 @@ INSERT_METHODS = [methods.ROW_BY_ROW, *map(methods.multi_row_label, methods.BATC
 
 def test_bench_measures_every_method_on_the_same_rows(database_url, tmp_path):
     out = tmp_path / "out"
-    argv = ["bench", "--spans", "3000", "--insert-rows", "2000", "--rss-spans", "1500,3000",
+    argv = ["bench", "--spans", "3000", "--insert-rows", "2000", "--rss-spans", "1500,3000", "--small-files", "40",
             "--database-url", database_url, "--out", str(out)]
     assert cli.main(argv) == 0
 
@@ -78,12 +78,19 @@ def test_bench_measures_every_method_on_the_same_rows(database_url, tmp_path):
     [proto_line] = [line for line in readme.splitlines() if line.startswith("- decode + normalize, the same hour as OTLP protobuf: ")]
     # the same records, whichever encoding they came in
     assert re.search(r"([\d,]+) records", json_line)[1] == re.search(r"([\d,]+) records", proto_line)[1]
+    # the hour of small files: about --small-files files (traces, logs, metrics and LLM-span files), all decoded
+    small = results["small_files"]
+    assert 30 <= small["files"] <= 50 and small["records"] > small["files"] and small["seconds"] > 0
+    assert results["decode"]["records"] == int(re.search(r"([\d,]+) records", json_line)[1].replace(",", ""))
+    assert re.search(r"^- decode \+ normalize, an hour of small files: [\d,]+ files, [\d,]+ records in [\d.]+ s = "
+                     r"[\d,]+ records/s \([\d.]+× the hour above\)$", readme, re.M)
     assert "| method | rows | seconds | rows/s | × ceiling | × dlt |" in readme
     assert "| stage | seconds | rows/s |" in readme
     assert "| table | rows | pipeline: copy s | pipeline: merge s | pipeline rows/s |" in readme
     assert re.search(r"\| trace_spans \| [\d,]+( \| [\d.,]+){7} \|", readme)
     targets = ("pipeline vs dlt, end to end", "pipeline vs dlt, the aim", "ADBC COPY into staging vs ceiling",
-               "rows into the final tables in the pipeline", "merge alone", "rerun vs first run", "peak RSS")
+               "rows into the final tables in the pipeline", "merge alone", "rerun vs first run", "peak RSS",
+               "decode + normalize in one process", "an hour of small files vs the measured hour")
     for target in targets:
         [line] = [line for line in readme.splitlines() if line.startswith(f"- {target}")]
         assert "**met**" in line or "**NOT met**" in line, line
