@@ -24,6 +24,7 @@ span's exact nanosecond duration. The ``traces`` rollup is computed in SQL from 
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 
 from ..llm.mapping import LLM_SCHEMA, LlmSources
 from ..llm.prices import PriceTable
@@ -57,7 +58,7 @@ def frame(table: str, columns: dict[str, list], llm: LlmSources | None = None,
     does not hold).
     """
     schema = RAW_SCHEMAS[table]
-    raw = pl.DataFrame(columns, schema={name: schema[name] for name in columns})
+    raw = pl.DataFrame({name: _series(name, values, schema[name]) for name, values in columns.items()})
     if table == "trace_spans":
         if llm is not None and len(llm):
             start, end = raw["start_time_unix_nano"], raw["end_time_unix_nano"]
@@ -75,6 +76,19 @@ def frame(table: str, columns: dict[str, list], llm: LlmSources | None = None,
         if table == "trace_spans" and column == "end_time_unix_nano":
             exprs.append((pl.col("end_time_unix_nano") - pl.col("start_time_unix_nano")).alias("duration_ns"))
     return first_per_key(raw.select(exprs), table)
+
+
+# Arrow types of the inner values of list columns (metric_data_points' bucket counts and bounds).
+_ARROW_INNER = {pl.Int64: pa.int64(), pl.Float64: pa.float64(), pl.String: pa.large_string()}
+
+
+def _series(name: str, values: list, dtype: pl.DataType) -> pl.Series:
+    """One decoded column as a Series of ``dtype``. A list column (a Python list of lists or None) goes through
+    pyarrow's converter: polars builds a Series per row for nested lists (~35 ms for 10,000 histogram
+    points' bucket counts, against 2-15 ms)."""
+    if isinstance(dtype, pl.List) and dtype.inner in _ARROW_INNER:
+        return pl.Series(name, pa.array(values, type=pa.large_list(_ARROW_INNER[dtype.inner])), dtype=dtype)
+    return pl.Series(name, values, dtype=dtype)
 
 
 def first_per_key(frame: pl.DataFrame, table: str) -> pl.DataFrame:

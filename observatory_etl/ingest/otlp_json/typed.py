@@ -284,6 +284,7 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
     metric or data point."""
     metric_lists = list(columns.tables["metrics"].values())
     point_lists = list(columns.tables["metric_data_points"].values())
+    metric_rows: list[tuple] = []
     point_rows: list[tuple] = []
     metric_ids = columns.metric_ids
     added = 0
@@ -292,24 +293,23 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
         for scope_entry in resource_entry.scopeMetrics:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
             for metric in scope_entry.metrics:
-                kind = next((k for k in _METRIC_TYPES if getattr(metric, k) is not UNSET), None)
-                if kind is None:
+                for kind in _METRIC_TYPES:  # the first data field present, in the general decoder's order
+                    data = getattr(metric, kind)
+                    if data is not UNSET:
+                        break
+                else:
                     raise _Fallback  # a metric without data: the general decoder rejects it
                 metric_type, name, unit = _METRIC_TYPES[kind], metric.name, metric.unit or None
                 identity = (resource_json, scope_name, scope_version, name, metric_type, unit)
                 metric_id = metric_ids.get(identity)
                 if metric_id is None:  # every request repeats its metrics: each identity is hashed once per decode
                     metric_id = metric_ids[identity] = record_key(*identity)
-                data = getattr(metric, kind)
                 temporality = getattr(data, "aggregationTemporality", UNSET)
                 temporality = (None if temporality is UNSET
                                else enum_value(temporality, AGGREGATION_TEMPORALITIES, "aggregationTemporality"))
                 monotonic = data.isMonotonic if kind == "sum" else None
-                for values, value in zip(metric_lists, (
-                    metric_id, name, service, metric_type, unit, metric.description or None, scope_name,
-                    scope_version, scope_json, resource_json,
-                )):
-                    values.append(value)
+                metric_rows.append((metric_id, name, service, metric_type, unit, metric.description or None, scope_name,
+                                    scope_version, scope_json, resource_json))
                 point = _POINTS[kind]
                 for data_point in data.dataPoints:
                     start, time = data_point.startTimeUnixNano, data_point.timeUnixNano
@@ -322,8 +322,8 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
                     ))
                     added += 1
                 if len(point_rows) >= _ROWS:
-                    _move(((point_lists, point_rows),))
-    _move(((point_lists, point_rows),))
+                    _move(((metric_lists, metric_rows), (point_lists, point_rows)))
+    _move(((metric_lists, metric_rows), (point_lists, point_rows)))
     return added
 
 
@@ -351,7 +351,7 @@ def _number_point(point) -> tuple:
 
 def _histogram_point(point) -> tuple:
     return (None, fixed64(point.count, "count"), _set(point.sum), _set(point.min), _set(point.max),
-            _counts(point.bucketCounts, "bucketCounts"), [to_float(b) for b in point.explicitBounds],
+            _counts(point.bucketCounts, "bucketCounts"), _doubles(point.explicitBounds),
             None, None, None, None, None, None, None, None, _exemplars(point.exemplars), int32(point.flags, "flags"))
 
 
@@ -383,6 +383,14 @@ def _counts(values: list, field: str) -> list[int]:
     except ValueError:
         pass
     return [fixed64(value, field) for value in values]
+
+
+def _doubles(values: list) -> list[float]:
+    """``[to_float(v) for v in values]``, converted at once where every value converts."""
+    try:
+        return list(map(float, values))
+    except (TypeError, ValueError):
+        return [to_float(value) for value in values]
 
 
 _POINTS = {"gauge": _number_point, "sum": _number_point, "histogram": _histogram_point,
