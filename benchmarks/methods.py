@@ -31,7 +31,7 @@ from observatory_etl.warehouse import sql_files
 from observatory_etl.warehouse.connection import connect
 from observatory_etl.warehouse.ddl import ensure_schema
 from observatory_etl.warehouse.load import (
-    STAGE_BATCH_ROWS,
+    STAGE_BATCH_BYTES,
     STAGE_CALL_ROWS,
     LoadStats,
     PartitionLoad,
@@ -50,7 +50,7 @@ CEILING = "COPY FROM server file (FORMAT binary), the ceiling"
 STREAMED = "COPY FROM STDIN of the same binary file (psycopg2 copy_expert): the ceiling + the client transfer"
 ROW_BY_ROW = "INSERT row by row (psycopg2 execute, 1 commit)"
 ADBC_TEMP = (f"ADBC COPY into TEMP staging, chunks of {PIPELINE_BATCH:,} rows, {STAGE_CALL_ROWS:,} rows/call in "
-             f"{STAGE_BATCH_ROWS:,}-row record batches (the pipeline's own staging)")
+             f"record batches of {STAGE_BATCH_BYTES >> 10:,} KiB (the pipeline's own staging)")
 DLT = "dlt postgres merge, every table (pipeline.run whole)"
 PIPELINE = "observatory pipeline: load_hour, landing → final tables"
 LOAD_ALONE = ("observatory load of the decoded frames, as a new hour: PartitionLoad (COPY straight into the final "

@@ -38,11 +38,15 @@ from .connection import lock_key
 from .errors import WarehouseError, first_line, sqlstate
 
 _ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-commit ("obs-roll")
-# Rows per Arrow record batch handed to adbc_ingest. The driver encodes a whole record batch into one
-# buffer before sending it: 5,000-row batches cut its CPU by a quarter against one 24k-row batch (the
-# buffer stays small, no regrowth) and let the server parse one while the next is encoded
-# (docs/tuning.md, "Issue 11, session 4").
+# Arrow record batches handed to adbc_ingest: at most STAGE_BATCH_ROWS rows and about STAGE_BATCH_BYTES bytes.
+# The driver encodes a whole record batch into one buffer before it sends it, and the send blocks until the
+# server has read all but a socket buffer of it (unix sockets: 208 KiB), so a large batch is encoded while the
+# server waits and parsed while the driver waits. A batch that fits in the socket buffer is sent at once and
+# parsed while the next one is encoded: the bench's staging of 199,686 spans took 1.37-1.66 s in 128 KiB
+# batches against 1.82-2.16 s in 5,000-row batches (~5 MB), with no more client CPU (docs/tuning.md, "Issue 11,
+# session 7"). 5,000-row batches had cut the driver's CPU by a quarter against one 24k-row batch (session 4).
 STAGE_BATCH_ROWS = 5_000
+STAGE_BATCH_BYTES = 128 << 10
 # Rows per adbc_ingest call: the staging of 68,618 spans took the same 0.6-0.8 s in calls of 10,000 or 25,000
 # rows as in one call, without the whole frame's Arrow copy (+13-78 MB RSS) (docs/tuning.md, session 5); the
 # bench hour copied straight into the final tables as fast in calls of 5,000 rows as of 10,000 (2,500: 10%
@@ -75,9 +79,10 @@ def to_arrow(frame: pl.DataFrame) -> pa.Table:
 
 def stage(cur, table: str, frame: pl.DataFrame) -> int:
     """COPY ``frame`` into the temporary staging table ``stage_<table>`` (sql/staging.sql) on ``cur``'s
-    connection, as Arrow record batches of :data:`STAGE_BATCH_ROWS` rows, one ``adbc_ingest`` call per
-    :data:`STAGE_CALL_ROWS` rows (each slice converted to Arrow just before its call: the conversion copies the
-    strings, so a whole frame's copy is never alive at once); returns the rows staged.
+    connection, as Arrow record batches of about :data:`STAGE_BATCH_BYTES` (at most :data:`STAGE_BATCH_ROWS`
+    rows), one ``adbc_ingest`` call per :data:`STAGE_CALL_ROWS` rows (each slice converted to Arrow just before
+    its call: the conversion copies the strings, so a whole frame's copy is never alive at once); returns the
+    rows staged.
 
     ``cur`` is an ADBC cursor whose connection created the staging tables in its open transaction;
     ``frame`` has the columns of ``stage_<table>`` in order (:mod:`observatory_etl.tables`).
@@ -128,15 +133,16 @@ def _slices(frame: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def _ingest(cur, slices: list[pl.DataFrame], rows, **target) -> int:
-    """``adbc_ingest`` (mode append) of ``rows(slice)`` for each of ``slices``, in record batches of
-    :data:`STAGE_BATCH_ROWS` rows, into ``target`` (adbc_ingest's keyword arguments). Each slice is dropped
+    """``adbc_ingest`` (mode append) of ``rows(slice)`` for each of ``slices``, in record batches of about
+    :data:`STAGE_BATCH_BYTES` (at most :data:`STAGE_BATCH_ROWS` rows), into ``target`` (adbc_ingest's keyword arguments). Each slice is dropped
     once copied: where the caller holds no other reference to the frame, the memory of its parts (a chunk's
     frame is the concatenation of frames of 16,384 rows) is freed as the COPY goes."""
     copied = 0
     slices.reverse()
     while slices:
         arrow = to_arrow(rows(slices.pop()))
-        batches = pa.Table.from_batches(arrow.to_batches(max_chunksize=STAGE_BATCH_ROWS), arrow.schema)
+        batch_rows = min(STAGE_BATCH_ROWS, max(1, arrow.num_rows * STAGE_BATCH_BYTES // max(1, arrow.nbytes)))
+        batches = pa.Table.from_batches(arrow.to_batches(max_chunksize=batch_rows), arrow.schema)
         del arrow
         copied += cur.adbc_ingest(data=batches, mode="append", **target)
     return copied
