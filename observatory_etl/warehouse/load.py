@@ -47,6 +47,10 @@ _ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-co
 # session 7"). 5,000-row batches had cut the driver's CPU by a quarter against one 24k-row batch (session 4).
 STAGE_BATCH_ROWS = 5_000
 STAGE_BATCH_BYTES = 128 << 10
+# Frames go to the driver in polars' newest Arrow form: strings and binaries as string_view / binary_view arrays
+# over polars' own buffers, not copied into large_string (the driver reads both): half the conversion's CPU and
+# no copy of a slice's text.
+ARROW_LEVEL = pl.CompatLevel.newest()
 # Rows per adbc_ingest call: the staging of 68,618 spans took the same 0.6-0.8 s in calls of 10,000 or 25,000
 # rows as in one call, without the whole frame's Arrow copy (+13-78 MB RSS) (docs/tuning.md, session 5); the
 # bench hour copied straight into the final tables as fast in calls of 5,000 rows as of 10,000 (2,500: 10%
@@ -70,7 +74,7 @@ _JSONB_VERSION = "\x01"
 
 def to_arrow(frame: pl.DataFrame) -> pa.Table:
     """Convert a frame for ``adbc_ingest``: 16-byte Binary id columns become fixed_size_binary(16) (→ uuid)."""
-    table = frame.to_arrow()
+    table = frame.to_arrow(compat_level=ARROW_LEVEL)
     for index, name in enumerate(table.column_names):
         if name in UUID_COLUMNS:
             table = table.set_column(index, name, table.column(index).cast(pa.binary(16)))
@@ -140,8 +144,11 @@ def _ingest(cur, slices: list[pl.DataFrame], rows, **target) -> int:
     copied = 0
     slices.reverse()
     while slices:
-        arrow = to_arrow(rows(slices.pop()))
-        batch_rows = min(STAGE_BATCH_ROWS, max(1, arrow.num_rows * STAGE_BATCH_BYTES // max(1, arrow.nbytes)))
+        part = rows(slices.pop())
+        # polars' size of the slice (its Arrow views would count the buffers the slice shares with its frame)
+        batch_rows = min(STAGE_BATCH_ROWS, max(1, part.height * STAGE_BATCH_BYTES // max(1, part.estimated_size())))
+        arrow = to_arrow(part)
+        del part
         batches = pa.Table.from_batches(arrow.to_batches(max_chunksize=batch_rows), arrow.schema)
         del arrow
         copied += cur.adbc_ingest(data=batches, mode="append", **target)
