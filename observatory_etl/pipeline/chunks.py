@@ -20,8 +20,10 @@ from ..ingest.frames import concat_frames
 # The loader makes many short calls that release the GIL (a COPY or a statement each) and must take it
 # back from the decoding thread, which holds it for whole intervals: at 5 ms the 9 chunks of the 200k-span
 # bench hour spent 6.3-7.0 s in COPY, at 1 ms 3.1-3.2 s, the hour 14.6-16.0 → 12.9-13.0 s, decode unchanged
-# (docs/tuning.md, "Issue 11, session 4").
-SWITCH_INTERVAL = 0.001
+# (docs/tuning.md, "Issue 11, session 4"). Since a new hour is copied straight into the final tables, the
+# loader is the hour's critical path and the decoder waits for it: at 50 µs the hour took 10.8-11.2 s against
+# 11.1-12.6 s at 1 ms (three alternating rounds; 0.2 ms in between) (session 7).
+SWITCH_INTERVAL = 0.00005
 
 
 class Chunk:
