@@ -71,8 +71,8 @@ def _print(line: str) -> None:
 def run(options: Options, log: Log = _print) -> Report:
     """Build the landing, measure every method on its rows, and return the figures.
 
-    Order: synthesize (unless reused) → decode and normalize once → the span methods (ceiling, INSERT,
-    ADBC) → dlt → the pipeline and its rerun → peak RSS subprocesses. Everything created (schemas, the
+    Order: synthesize (unless reused) → decode and normalize once → the hour of small files (written and
+    decoded; ``--small-files``) → the span methods (ceiling, INSERT, ADBC) → dlt → the pipeline and its rerun → peak RSS subprocesses. Everything created (schemas, the
     temporary landing, dlt's working folder) is removed at the end, also on failure.
     """
     os.environ["DAGSTER_HOME"] = str(config.dagster_home())  # the embedded server lives under it

@@ -338,11 +338,6 @@ def _set(value):
     return None if value is UNSET else opt_float(value)
 
 
-# A data point's columns between ``time`` and ``aggregation_temporality`` (value, count, sum, min, max,
-# bucket_counts, explicit_bounds, scale, zero_count, zero_threshold, positive_offset, positive_bucket_counts,
-# negative_offset, negative_bucket_counts, quantiles, exemplars, flags), per kind, as :func:`.metrics._point`
-# reads them.
-
 def _number_point(point) -> tuple:
     value = point.asDouble if point.asDouble is not UNSET else point.asInt
     return (_set(value), None, None, None, None, None, None, None, None, None, None, None, None, None, None,
@@ -380,7 +375,7 @@ def _counts(values: list, field: str) -> list[int]:
         counts = list(map(int, values))
         if not counts or (min(counts) >= 0 and max(counts) <= INT64_MAX):
             return counts
-    except ValueError:
+    except (TypeError, ValueError):
         pass
     return [fixed64(value, field) for value in values]
 
@@ -393,6 +388,10 @@ def _doubles(values: list) -> list[float]:
         return [to_float(value) for value in values]
 
 
+# Per data field: a data point's columns between ``time`` and ``aggregation_temporality`` (value, count, sum,
+# min, max, bucket_counts, explicit_bounds, scale, zero_count, zero_threshold, positive_offset,
+# positive_bucket_counts, negative_offset, negative_bucket_counts, quantiles, exemplars, flags), as
+# :func:`.metrics._point` reads them.
 _POINTS = {"gauge": _number_point, "sum": _number_point, "histogram": _histogram_point,
            "exponentialHistogram": _exponential_point, "summary": _summary_point}
 
