@@ -85,8 +85,7 @@ def stage(cur, table: str, frame: pl.DataFrame) -> int:
     """COPY ``frame`` into the temporary staging table ``stage_<table>`` (sql/staging.sql) on ``cur``'s
     connection, as Arrow record batches of about :data:`STAGE_BATCH_BYTES` (at most :data:`STAGE_BATCH_ROWS`
     rows), one ``adbc_ingest`` call per :data:`STAGE_CALL_ROWS` rows (each slice converted to Arrow just before
-    its call: the conversion copies the strings, so a whole frame's copy is never alive at once); returns the
-    rows staged.
+    its call and dropped after it, so a chunk's frame is freed as it is copied); returns the rows staged.
 
     ``cur`` is an ADBC cursor whose connection created the staging tables in its open transaction;
     ``frame`` has the columns of ``stage_<table>`` in order (:mod:`observatory_etl.tables`).
@@ -138,9 +137,10 @@ def _slices(frame: pl.DataFrame) -> list[pl.DataFrame]:
 
 def _ingest(cur, slices: list[pl.DataFrame], rows, **target) -> int:
     """``adbc_ingest`` (mode append) of ``rows(slice)`` for each of ``slices``, in record batches of about
-    :data:`STAGE_BATCH_BYTES` (at most :data:`STAGE_BATCH_ROWS` rows), into ``target`` (adbc_ingest's keyword arguments). Each slice is dropped
-    once copied: where the caller holds no other reference to the frame, the memory of its parts (a chunk's
-    frame is the concatenation of frames of 16,384 rows) is freed as the COPY goes."""
+    :data:`STAGE_BATCH_BYTES` (at most :data:`STAGE_BATCH_ROWS` rows), into ``target`` (adbc_ingest's keyword
+    arguments). Each slice is dropped once copied: where the caller holds no other reference to the frame, the
+    memory of its parts (a chunk's frame is the concatenation of frames of 16,384 rows) is freed as the COPY
+    goes."""
     copied = 0
     slices.reverse()
     while slices:
