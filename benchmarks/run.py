@@ -72,8 +72,9 @@ def run(options: Options, log: Log = _print) -> Report:
     """Build the landing, measure every method on its rows, and return the figures.
 
     Order: synthesize (unless reused) → decode and normalize once → the hour of small files (written and
-    decoded; ``--small-files``) → the span methods (ceiling, INSERT, ADBC) → dlt → the pipeline and its rerun → peak RSS subprocesses. Everything created (schemas, the
-    temporary landing, dlt's working folder) is removed at the end, also on failure.
+    decoded; ``--small-files``) → the span methods (ceiling, INSERT, ADBC) → dlt → the pipeline and its rerun
+    → peak RSS subprocesses. Everything created (schemas, the temporary landing, dlt's working folder) is
+    removed at the end, also on failure.
     """
     os.environ["DAGSTER_HOME"] = str(config.dagster_home())  # the embedded server lives under it
     database_url = embedded.database_url(options.database_url)
@@ -86,22 +87,17 @@ def run(options: Options, log: Log = _print) -> Report:
         pg = psycopg2.connect(database_url)
         cleanup.callback(pg.close)
         cleanup.callback(_drop, pg, schemas)
-        started = time.perf_counter()
-        frames, files, records = _decode_landing(landing_url, HOUR)
-        seconds = time.perf_counter() - started
-        decode_rate = (f"{records:,} records in {seconds:.1f} s = {records / seconds:,.0f} records/s, in one process "
-                       f"(read + decompress + decode + every canonical LLM column + frames), peak RSS so far "
-                       f"{_max_rss_mb():,.0f} MB")
+        frames, files, decode = _timed_decode(landing_url)
+        decode_rate = (f"{decode.text}, in one process (read + decompress + decode + every canonical LLM column + "
+                       f"frames), peak RSS so far {_max_rss_mb():,.0f} MB")
         log(f"decoded and normalized {len(files)} files: {decode_rate}; "
             + ", ".join(f"{table} {frame.height:,}" for table, frame in frames.items()))
         report = Report(header={**_header(options, pg, frames, files), "decode + normalize": decode_rate},
-                        decode=Decode(len(files), records, seconds))
+                        decode=decode)
         if options.small_files:
-            report.small_files = _small_files_decode(options.small_files, workdir, log)
+            small = report.small_files = _small_files_decode(options.small_files, workdir, log)
             report.header["decode + normalize, an hour of small files"] = (
-                f"{report.small_files.files:,} files, {report.small_files.records:,} records in "
-                f"{report.small_files.seconds:.1f} s = {report.small_files.rate:,.0f} records/s "
-                f"({report.small_files.rate / report.decode.rate:.2f}× the hour above)")
+                f"{small.files:,} files, {small.text} ({small.rate / decode.rate:.2f}× the hour above)")
         proto_rate = _protobuf_decode(landing_url, workdir, log)
         if proto_rate:
             report.header["decode + normalize, the same hour as OTLP protobuf"] = proto_rate
@@ -172,6 +168,13 @@ def _decode_landing(landing_url: str, hour: datetime) -> tuple[dict[str, pl.Data
     return chunk.take(), files, records
 
 
+def _timed_decode(landing_url: str) -> tuple[dict[str, pl.DataFrame], list[landing.LandingFile], Decode]:
+    """:func:`_decode_landing` of :data:`HOUR`, timed: its frames, files and :class:`Decode`."""
+    started = time.perf_counter()
+    frames, files, records = _decode_landing(landing_url, HOUR)
+    return frames, files, Decode(len(files), records, time.perf_counter() - started)
+
+
 def _small_files_decode(files: int, workdir: Path, log: Log) -> Decode:
     """Write an hour of about ``files`` small files (the Collector flushing often: one upload slot per 3.5
     files, 5 traces per slot, ~25 records per file) and decode it as :func:`_decode_landing` does."""
@@ -179,11 +182,8 @@ def _small_files_decode(files: int, workdir: Path, log: Log) -> Decode:
     url = str(workdir / "landing-small")
     log(f"synthesizing an hour of small files: {slots * 5:,} traces in {slots:,} upload slots into {url}")
     synth.write_landing(url, HOUR, HOUR.replace(hour=1), traces_per_hour=slots * 5, files_per_hour=slots, seed=1)
-    started = time.perf_counter()
-    _, written, records = _decode_landing(url, HOUR)
-    decode = Decode(len(written), records, time.perf_counter() - started)
-    log(f"decoded and normalized {decode.files:,} small files: {records:,} records in {decode.seconds:.1f} s = "
-        f"{decode.rate:,.0f} records/s")
+    _, _, decode = _timed_decode(url)
+    log(f"decoded and normalized {decode.files:,} small files: {decode.text}")
     shutil.rmtree(url, ignore_errors=True)
     return decode
 
@@ -209,10 +209,8 @@ def _protobuf_decode(landing_url: str, workdir: Path, log: Log) -> str | None:
         messages = [_to_proto(signal, request) for _, request in otlp_json.parse_requests(landing.decompress(path.read_bytes()))]
         data = messages[0] if len(messages) == 1 else b"".join(struct.pack(">I", len(m)) + m for m in messages)
         out.with_name(path.name.split(".json", 1)[0] + ".binpb.gz").write_bytes(gzip.compress(data, mtime=0))
-    started = time.perf_counter()
-    _, _, records = _decode_landing(str(target), HOUR)
-    seconds = time.perf_counter() - started
-    text = f"{records:,} records in {seconds:.1f} s = {records / seconds:,.0f} records/s (the same path as above)"
+    _, _, decode = _timed_decode(str(target))
+    text = f"{decode.text} (the same path as above)"
     log(f"decoded and normalized the hour as OTLP protobuf: {text}")
     shutil.rmtree(target, ignore_errors=True)
     return text
