@@ -22,8 +22,12 @@ type                         polars dtype                     PostgreSQL (stagin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import polars as pl
+
+# An unset OTLP time (0) of a partition column is stored as the epoch (sql/schema.sql).
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)

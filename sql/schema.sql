@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS traces (
     service_name    text,                 -- service of the root span (else of the earliest span)
     root_span_name  text,                 -- name of the span without parent (else of the earliest span)
     start_time      timestamptz,          -- earliest span start
-    end_time        timestamptz,          -- latest span end
+    end_time        timestamptz,          -- latest span end (a span without an end, or ending before it starts, counts its start)
     duration_ns     bigint,               -- end_time - start_time, in ns (µs resolution)
     span_count      integer NOT NULL,
     error_count     integer NOT NULL,     -- spans with status_code = 2 (ERROR)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Iterator
 
 import adbc_driver_manager
@@ -32,10 +31,11 @@ import adbc_driver_postgresql.dbapi as adbc
 import polars as pl
 import pyarrow as pa
 
-from ..tables import FINAL_TABLES, JSON, MERGE_ORDER, RECORD_TABLES, UUID_COLUMNS
+from ..tables import EPOCH, FINAL_TABLES, JSON, MERGE_ORDER, RECORD_TABLES, UUID_COLUMNS
 from . import sql_files
 from .connection import lock_key
 from .errors import WarehouseError, first_line, sqlstate
+from .rollup import trace_partials
 
 _ROLLUP_LOCK = 0x6F62732D726F6C6C  # advisory lock key serializing rollup-and-commit ("obs-roll")
 # Arrow record batches handed to adbc_ingest: at most STAGE_BATCH_ROWS rows and about STAGE_BATCH_BYTES bytes.
@@ -65,11 +65,13 @@ DIRECT_TABLES = ("trace_spans", "trace_events", "trace_links", "metric_data_poin
 # The casts the merges make (sql/merge/<table>.sql), made by copy_final for rows copied straight into the final
 # tables: an unset time is the epoch (the column is part of the table's key and partitions it), a log
 # record without a time takes its observed time.
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UNSET_IS_EPOCH = {"trace_spans": "start_time", "trace_events": "time", "metric_data_points": "time"}
 # jsonb's binary COPY form (jsonb_recv, src/backend/utils/adt/jsonb.c): a version byte, 1, then the JSON text,
 # which the server parses as it would the text of a ::jsonb cast.
 _JSONB_VERSION = "\x01"
+# work_mem of the rollups (the default 4MB): the traces rollup sorts the rollup columns of the hour's spans, 31 MB
+# for the bench hour's 199,686, which spilled to disk (docs/tuning.md, "Issue 11, session 8").
+ROLLUP_WORK_MEM = "64MB"
 
 
 def to_arrow(frame: pl.DataFrame) -> pa.Table:
@@ -293,9 +295,7 @@ class PartitionLoad:
     def _touch(self, spans: pl.DataFrame) -> None:
         """Stage the traces of ``spans`` with their first and last start time (``stage_touched_traces``): the
         traces rollup recomputes exactly these at commit, however the spans were loaded."""
-        touched = spans.group_by("trace_id").agg(
-            first_start=pl.col("start_time").min(), last_start=pl.col("start_time").max())
-        self._cur.adbc_ingest("stage_touched_traces", to_arrow(touched), mode="append", temporary=True)
+        self._cur.adbc_ingest("stage_touched_traces", to_arrow(trace_partials(spans)), mode="append", temporary=True)
 
     def record_files(self, files: pl.DataFrame, rejects: pl.DataFrame | None = None) -> None:
         """Stage the ledger rows of this load's files and their rejected records; at commit they are written
@@ -333,11 +333,16 @@ class PartitionLoad:
             # Rollups of concurrent loads (two hours holding spans of one trace) are serialized up to
             # commit: the later one then reads the earlier one's committed spans, so no span is left out.
             self._cur.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK})")
+            self._cur.execute(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'")
             with _stage("rollup", "traces"):
-                self._cur.execute(sql_files.statement("merge/touched_traces"))
+                self._cur.execute(sql_files.statement("merge/touched_traces"), (self.direct,))
+                if self.direct:  # the traces that had no traces row are rolled up from the chunks' partials
+                    self._cur.execute(sql_files.statement("merge/new_traces"))
+                    self.stats.merged["traces"] += max(self._cur.rowcount, 0)
+                    self._cur.execute("ANALYZE touched_traces")  # so that merge/traces.sql plans for the few left
                 self._cur.execute(sql_files.statement("merge/touched_range"))
-                [(first, last)] = self._cur.fetchall()
-            if first is not None:  # some trace was touched
+                [(first, last, touched)] = self._cur.fetchall()
+            if touched:
                 with _stage("rollup", "traces"):
                     self._cur.execute(sql_files.statement("merge/traces"), (first, last))
                     self.stats.merged["traces"] += self._cur.fetchall()[0][0]

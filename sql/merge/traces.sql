@@ -1,10 +1,12 @@
--- Recompute the traces row of every touched trace from all of its spans (whatever hour they came in).
+-- Recompute the traces row of every touched trace from all of its spans (whatever hour they came in), but those
+-- made from the load's partials (from_staged: merge/new_traces.sql, which computes the same values).
 -- Rows whose values are unchanged are not written, so a rerun changes nothing.
 -- The spans are read only from the days they can be in: between the earliest of the staged spans' and the
 -- existing traces row's start, and the latest of the staged spans' start and the row's end (every span
--- loaded before was rolled up into that row when it committed). $1 and $2 are that range over all touched
--- traces (merge/touched_range.sql): as constants on the partition column they prune trace_spans' day
--- partitions when the statement is planned, so the rollup's cost does not grow with the days retained.
+-- loaded before was rolled up into that row when it committed, and starts by its end_time: a span without an
+-- end counts its start). $1 and $2 are that range over all touched traces read here (merge/touched_range.sql):
+-- as constants on the partition column they prune trace_spans' day partitions when the statement is planned,
+-- so the rollup's cost does not grow with the days retained.
 -- Parameters make ADBC run it as a prepared statement, which reports no row count: the statement counts
 -- the rows it wrote itself.
 WITH merged AS (
@@ -13,11 +15,15 @@ INSERT INTO traces (
     llm_call_count, input_tokens, output_tokens, total_tokens, total_cost_usd, session_id, user_id
 )
 SELECT s.trace_id,
-       (array_agg(s.service_name ORDER BY s.parent_span_id IS NOT NULL, s.start_time, s.span_id))[1],
-       (array_agg(s.name ORDER BY s.parent_span_id IS NOT NULL, s.start_time, s.span_id))[1],
+       CASE WHEN bool_or(s.parent_span_id IS NULL)
+            THEN (array_agg(s.service_name ORDER BY s.start_time, s.span_id) FILTER (WHERE s.parent_span_id IS NULL))[1]
+            ELSE (array_agg(s.service_name ORDER BY s.start_time, s.span_id))[1] END,
+       CASE WHEN bool_or(s.parent_span_id IS NULL)
+            THEN (array_agg(s.name ORDER BY s.start_time, s.span_id) FILTER (WHERE s.parent_span_id IS NULL))[1]
+            ELSE (array_agg(s.name ORDER BY s.start_time, s.span_id))[1] END,
        min(s.start_time),
-       max(s.end_time),
-       (extract(epoch FROM max(s.end_time) - min(s.start_time)) * 1000000000)::bigint,
+       max(greatest(s.start_time, s.end_time)),  -- so every span starts by the row's end_time
+       (extract(epoch FROM max(greatest(s.start_time, s.end_time)) - min(s.start_time)) * 1000000000)::bigint,
        count(*),
        count(*) FILTER (WHERE s.status_code = 2),
        count(*) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
@@ -34,6 +40,7 @@ JOIN trace_spans s ON s.trace_id = t.trace_id
     AND s.start_time >= least(t.first_start, r.start_time)
     AND s.start_time <= greatest(t.last_start, r.end_time, r.start_time)
     AND s.start_time BETWEEN $1 AND $2
+WHERE NOT t.from_staged
 GROUP BY s.trace_id
 ON CONFLICT (trace_id) DO UPDATE SET
     service_name = EXCLUDED.service_name,

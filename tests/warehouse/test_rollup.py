@@ -1,0 +1,139 @@
+"""The traces rollup made from the chunks' partials (a new hour copied straight in: warehouse/rollup.py,
+sql/merge/new_traces.sql) equals the rollup recomputed from trace_spans (sql/merge/traces.sql), for any spans
+split over any chunks, and for traces that already had spans from an earlier hour. On a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from observatory_etl.tables import JSON, TRACE_SPANS
+from observatory_etl.warehouse.connection import connect
+from observatory_etl.warehouse.ddl import ensure_schema
+from observatory_etl.warehouse.load import PartitionLoad
+from observatory_etl.warehouse.partitions import create_partitions
+from observatory_etl.warehouse.rollup import trace_partials
+from tests.conftest import HOUR, execute, query
+
+TRACE_IDS = [bytes([n]) * 16 for n in (1, 2, 3)]
+# start times with ties (the span_id decides), an unset one (stored as the epoch) and one in the day before
+STARTS = [None, HOUR - timedelta(minutes=5), HOUR, HOUR + timedelta(seconds=1), HOUR + timedelta(minutes=30)]
+COSTS = [0.1, 0.2, 0.3, 1e-7, 3.3333333333333335, 123.45678901234567, 0.0, 2.5e-05]
+
+span = st.fixed_dictionaries({
+    "trace_id": st.sampled_from(TRACE_IDS),
+    "span_id": st.integers(-3, 3) | st.sampled_from([-(2**63), 2**63 - 1]),
+    "parent_span_id": st.none() | st.integers(-3, 3),
+    "name": st.sampled_from(["root", "chat", "tool", ""]),
+    "service_name": st.none() | st.sampled_from(["api", "worker"]),
+    "start_time": st.sampled_from(STARTS),
+    "end_offset_ms": st.none() | st.integers(0, 90 * 60_000),
+    "status_code": st.integers(0, 2),
+    "span_type": st.none() | st.sampled_from(["GENERATION", "EMBEDDING", "TOOL"]),
+    "input_tokens": st.none() | st.integers(0, 2**40),
+    "output_tokens": st.none() | st.integers(0, 10**6),
+    "total_tokens": st.none() | st.integers(0, 10**6),
+    "total_cost_usd": st.none() | st.sampled_from(COSTS) | st.floats(0, 1e4, allow_nan=False),
+    "session_id": st.none() | st.sampled_from(["s1", "s2"]),
+    "user_id": st.none() | st.sampled_from(["u1", "u2"]),
+    "earlier": st.booleans(),  # loaded by an earlier hour's load, if its trace is one of those (below)
+})
+spans_and_cuts = st.tuples(
+    st.lists(span, min_size=1, max_size=40, unique_by=lambda s: (s["trace_id"], s["span_id"], s["start_time"])),
+    st.lists(st.integers(1, 39), min_size=1, max_size=4),  # where the later load's spans are cut into chunks
+    st.sets(st.sampled_from(TRACE_IDS), max_size=2),  # the traces an earlier hour has spans of
+)
+
+
+def _frame(rows: list[dict]) -> pl.DataFrame:
+    """A trace_spans frame of ``rows`` (the columns the rollup reads; the others null, '{}' or 0)."""
+    columns = {}
+    for column in TRACE_SPANS.columns:
+        name = column.name
+        if name == "end_time":
+            values = [None if r["start_time"] is None or r["end_offset_ms"] is None
+                      else r["start_time"] + timedelta(milliseconds=r["end_offset_ms"]) for r in rows]
+        elif name in rows[0]:
+            values = [r[name] for r in rows]
+        elif column.type is JSON:
+            values = ["{}"] * len(rows)
+        elif name in ("kind", "duration_ns"):
+            values = [0] * len(rows)
+        else:
+            values = [None] * len(rows)
+        columns[name] = pl.Series(name, values, dtype=column.type.dtype)
+    return pl.DataFrame(columns)
+
+
+@pytest.fixture(scope="module")
+def schemas(database_url):
+    names = ("rollup_partials", "rollup_spans")
+    conn = connect(database_url)
+    try:
+        for name in names:
+            ensure_schema(conn, name)
+            create_partitions(conn, name, (HOUR - timedelta(days=1)).date(), (HOUR + timedelta(days=1)).date())
+    finally:
+        conn.close()
+    yield names
+    for name in names:
+        execute(database_url, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def _load(database_url: str, schema: str, key: str, chunks: list[pl.DataFrame], direct: bool) -> None:
+    conn = connect(database_url)
+    try:
+        with PartitionLoad(conn, schema, key, direct=direct) as load:
+            for chunk in chunks:
+                load.chunk({"trace_spans": chunk})
+    finally:
+        conn.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spans_and_cuts)
+def test_the_rollup_from_partials_equals_the_rollup_from_trace_spans(database_url, schemas, case):
+    rows, cuts, earlier_traces = case
+    partials, reference = schemas
+    for schema in schemas:
+        execute(database_url, f'TRUNCATE "{schema}".trace_spans, "{schema}".traces, "{schema}".sessions')
+    earlier = [r for r in rows if r["earlier"] and r["trace_id"] in earlier_traces]
+    later = [r for r in rows if not (r["earlier"] and r["trace_id"] in earlier_traces)]
+    # the earlier hour, then the later one copied straight in, cut into chunks (a trace's spans across chunks)
+    if earlier:
+        _load(database_url, partials, "h1", [_frame(earlier)], direct=True)
+    if later:
+        frame = _frame(later)
+        bounds = sorted({0, frame.height, *(min(c, frame.height) for c in cuts)})
+        _load(database_url, partials, "h2", [frame[a:b] for a, b in zip(bounds, bounds[1:])], direct=True)
+    # the reference: every span merged, every trace recomputed from trace_spans
+    _load(database_url, reference, "all", [_frame(rows)], direct=False)
+    for table in ("traces", "sessions"):
+        got = query(database_url, f'SELECT * FROM "{partials}".{table} ORDER BY 1')
+        want = query(database_url, f'SELECT * FROM "{reference}".{table} ORDER BY 1')
+        assert got == want, table
+
+
+def test_partials_of_one_chunk():
+    frame = _frame([
+        {"trace_id": TRACE_IDS[0], "span_id": 2, "parent_span_id": 1, "name": "child", "service_name": "w",
+         "start_time": HOUR, "end_offset_ms": 5_000, "status_code": 2, "span_type": "GENERATION",
+         "input_tokens": 10, "output_tokens": None, "total_tokens": 12, "total_cost_usd": 0.5,
+         "session_id": None, "user_id": "u1"},
+        {"trace_id": TRACE_IDS[0], "span_id": 1, "parent_span_id": None, "name": "root", "service_name": "api",
+         "start_time": HOUR + timedelta(seconds=1), "end_offset_ms": 1_000, "status_code": 0, "span_type": "TOOL",
+         "input_tokens": 99, "output_tokens": None, "total_tokens": None, "total_cost_usd": 7.0,
+         "session_id": "s1", "user_id": "u2"},
+    ])
+    [row] = trace_partials(frame).to_dicts()
+    assert (row["first_span_id"], row["first_name"], row["root_span_id"], row["root_name"]) == (2, "child", 1, "root")
+    assert (row["first_start"], row["last_start"]) == (HOUR, HOUR + timedelta(seconds=1))
+    assert row["end_time"] == HOUR + timedelta(seconds=5)
+    assert (row["span_count"], row["error_count"], row["llm_call_count"]) == (2, 1, 1)
+    # tokens and costs of the LLM spans only; a sum over no value is null
+    assert (row["input_tokens"], row["output_tokens"], row["total_tokens"], row["llm_costs"]) == (10, None, 12, [0.5])
+    assert (row["session_id"], row["session_span_id"], row["user_id"], row["user_span_id"]) == ("s1", 1, "u1", 2)
