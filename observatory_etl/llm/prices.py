@@ -323,6 +323,15 @@ def _library_table() -> PriceTable:
     return PriceTable(_library_version(), (), use_library=True)
 
 
+def preload_library() -> None:
+    """Import genai-prices' bundled price data now (0.13-0.2 s, once per process) instead of at the first span
+    priced; ``load_hour`` runs it on a thread while it waits for the database. Raises nothing."""
+    try:
+        _genai_providers()
+    except Exception:  # the first price lookup imports it again and reports the error there
+        pass
+
+
 @functools.cache
 def _genai_providers() -> tuple:
     """The price data bundled in the installed genai-prices (never a fetched or custom snapshot)."""

@@ -12,6 +12,7 @@ two chunks plus the files in flight, not by the hour. All chunks of an hour load
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from ..ingest.landing import (
     open_store,
     partition_key,
 )
-from ..llm.prices import PriceTable
+from ..llm.prices import PriceTable, preload_library
 from ..warehouse.connection import connect
 from ..warehouse.ddl import ensure_schema
 from ..warehouse.errors import WarehouseError
@@ -136,6 +137,8 @@ def load_hour(
     """
     log = log or (lambda message: None)
     wall = time.perf_counter()
+    # the price data is imported while the database is set up, not during the first chunk's decode
+    threading.Thread(target=preload_library, name="observatory-prices", daemon=True).start()
     key = partition_key(hour)
     result = PartitionResult(partition_key=key)
     store = open_store(landing_url)
