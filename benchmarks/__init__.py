@@ -11,6 +11,10 @@ files, whose decode rate is compared with this one's); then the same rows are lo
 * the whole pipeline (:func:`observatory_etl.pipeline.hour.load_hour`), then a rerun of the same hour;
 * and the pipeline's peak RSS at two partition sizes, each in a fresh subprocess.
 
+The decodes, dlt and the pipeline are measured ``--rounds`` times each (default 3) and the fastest round counts,
+as the decode issue measured its figures (best of 3): the machine's speed drifts by up to 1.4× between
+minutes, and noise only ever slows a round down. Every round's seconds are listed beside the fastest.
+
 Modules: :mod:`.methods` (one function per method), :mod:`.run` (orchestration and options),
 :mod:`.rss` (the subprocess), :mod:`.report` (markdown, chart, JSON).
 """

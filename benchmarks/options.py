@@ -30,6 +30,8 @@ class Options:
         out: folder for README.md, throughput.png and results.json.
         small_files: about this many files in a second synthetic hour (the Collector flushing often: ~25
             records per file) whose decode rate is compared with the measured hour's; 0 skips it.
+        rounds: times the two decodes, dlt and the pipeline are each measured; the fastest round counts (the
+            machine's speed drifts by up to 1.4× between minutes, and noise only ever slows a run down).
     """
 
     spans: int = 1_000_000
@@ -41,6 +43,7 @@ class Options:
     database_url: str | None = None
     out: Path = DEFAULT_OUT
     small_files: int = 4_000
+    rounds: int = 3
 
     def command(self) -> str:
         """The ``observatory-etl bench`` command line of these options (a database password redacted)."""
@@ -54,6 +57,8 @@ class Options:
             parts += ["--database-url", re.sub(r"(//[^:/@]*:)[^@/]+@", r"\1***@", self.database_url)]
         if self.small_files != Options.small_files:
             parts += ["--small-files", str(self.small_files)]
+        if self.rounds != Options.rounds:
+            parts += ["--rounds", str(self.rounds)]
         return shlex.join(parts + ["--out", str(self.out)])
 
 
@@ -96,6 +101,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--small-files", type=_count, default=Options.small_files, metavar="N",
                         help="files (about) in a second synthetic hour of small files, ~25 records each, whose "
                              "decode rate is compared with the measured hour's (default 4,000; 0 skips it)")
+    parser.add_argument("--rounds", type=_positive, default=Options.rounds, metavar="N",
+                        help="measure the decodes, dlt and the pipeline N times each and keep the fastest round "
+                             "(default 3; the others are listed beside it)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help="folder for README.md, throughput.png, results.json (default docs/benchmarks)")
 
@@ -104,6 +112,6 @@ def options_from_args(args: argparse.Namespace) -> Options:
     """The :class:`Options` of parsed arguments (from a parser set up by :func:`add_arguments`)."""
     return Options(spans=args.spans, insert_rows=args.insert_rows, rss_spans=args.rss_spans, rss=args.rss,
                    landing=args.landing, reuse_landing=args.reuse_landing, database_url=args.database_url,
-                   out=args.out, small_files=args.small_files)
+                   out=args.out, small_files=args.small_files, rounds=args.rounds)
 
 
