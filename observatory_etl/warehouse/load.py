@@ -70,7 +70,7 @@ _UNSET_IS_EPOCH = {"trace_spans": "start_time", "trace_events": "time", "metric_
 # which the server parses as it would the text of a ::jsonb cast.
 _JSONB_VERSION = "\x01"
 # work_mem of the rollups (the default 4MB): the traces rollup sorts the rollup columns of the hour's spans, 31 MB
-# for the bench hour's 199,686, which spilled to disk (docs/tuning.md, "Issue 11, session 8").
+# for the bench hour's 199,686, which spilled to disk (docs/tuning.md, "Issues 10 and 11, session 8").
 ROLLUP_WORK_MEM = "64MB"
 
 
@@ -293,8 +293,10 @@ class PartitionLoad:
             stats.direct_chunks += 1
 
     def _touch(self, spans: pl.DataFrame) -> None:
-        """Stage the traces of ``spans`` with their first and last start time (``stage_touched_traces``): the
-        traces rollup recomputes exactly these at commit, however the spans were loaded."""
+        """Stage the traces of ``spans`` (``stage_touched_traces``): their first and last start time and their
+        partial rollup (:func:`~observatory_etl.warehouse.rollup.trace_partials`). The traces rollup recomputes
+        exactly these traces at commit, however the spans were loaded; after a direct load, those without a
+        ``traces`` row are made from the partials (sql/merge/new_traces.sql)."""
         self._cur.adbc_ingest("stage_touched_traces", to_arrow(trace_partials(spans)), mode="append", temporary=True)
 
     def record_files(self, files: pl.DataFrame, rejects: pl.DataFrame | None = None) -> None:

@@ -4,9 +4,10 @@ A load that copies a new hour straight into the final tables (``PartitionLoad(di
 partials per chunk (``stage_touched_traces``, sql/staging.sql). At commit, a touched trace that has no
 ``traces`` row yet has no span but this load's, so its row is combined from the partials
 (``sql/merge/new_traces.sql``) instead of read back from ``trace_spans`` and sorted per span by the server:
-the bench hour's rollup took 1.4-1.8 s that way, against ~0.5 s from the partials (docs/tuning.md, "Issue 11,
-session 8"). Every other touched trace is recomputed from all of its spans (``sql/merge/traces.sql``); both
-statements give a trace the same row (tests/test_rollup.py loads the same hours both ways).
+the bench hour's rollups took 1.3-1.6 s that way, against 0.55-0.64 s from the partials (docs/tuning.md,
+"Issues 10 and 11, session 8"). Every other touched trace is recomputed from all of its spans
+(``sql/merge/traces.sql``); both statements give a trace the same row (tests/warehouse/test_rollup.py loads
+generated spans both ways).
 
 Each partial carries, beside sums and counts, the sort key of each "first" value it holds, so partials of one
 trace from several chunks combine exactly: the earliest span by (start_time, span_id), the earliest root span

@@ -2,7 +2,8 @@
 -- merge/touched_traces.sql after a direct load), made from the partials of the load's chunks
 -- (stage_touched_traces, computed client-side by observatory_etl/warehouse/rollup.py) with the values
 -- merge/traces.sql would compute from its spans, instead of reading the spans back from trace_spans
--- (docs/tuning.md, "Issue 11, session 8"). No such trace has a row: a plain INSERT.-- The "first" values are the partials' firsts with the smallest sort key: the root span's service and name
+-- (docs/tuning.md, "Issues 10 and 11, session 8"). No such trace has a row: a plain INSERT.
+-- The "first" values are the partials' firsts with the smallest sort key: the root span's service and name
 -- when the trace has a root span, else the earliest span's; costs are summed as numeric, as in merge/traces.sql.
 INSERT INTO traces (
     trace_id, service_name, root_span_name, start_time, end_time, duration_ns, span_count, error_count,
@@ -29,4 +30,4 @@ SELECT p.trace_id,
        (array_agg(p.user_id ORDER BY p.user_start, p.user_span_id) FILTER (WHERE p.user_id IS NOT NULL))[1]
 FROM stage_touched_traces p
 JOIN touched_traces t ON t.trace_id = p.trace_id AND t.from_staged
-GROUP BY p.trace_id;
+GROUP BY p.trace_id
