@@ -296,8 +296,15 @@ class PartitionLoad:
         """Stage the traces of ``spans`` (``stage_touched_traces``): their first and last start time and their
         partial rollup (:func:`~observatory_etl.warehouse.rollup.trace_partials`). The traces rollup recomputes
         exactly these traces at commit, however the spans were loaded; after a direct load, those without a
-        ``traces`` row are made from the partials (sql/merge/new_traces.sql)."""
-        self._cur.adbc_ingest("stage_touched_traces", to_arrow(trace_partials(spans)), mode="append", temporary=True)
+        ``traces`` row are made from the partials (sql/merge/new_traces.sql). A merge recomputes every touched trace
+        from ``trace_spans``, so without ``direct`` only the start times are staged (the partials' other columns
+        stay null; computing them cost the bench hour's merge 0.3 s)."""
+        if self.direct:
+            touched = trace_partials(spans)
+        else:  # an unset start is stored as the epoch: the range must reach it
+            start = pl.col("start_time").fill_null(EPOCH)
+            touched = spans.group_by("trace_id").agg(first_start=start.min(), last_start=start.max())
+        self._cur.adbc_ingest("stage_touched_traces", to_arrow(touched), mode="append", temporary=True)
 
     def record_files(self, files: pl.DataFrame, rejects: pl.DataFrame | None = None) -> None:
         """Stage the ledger rows of this load's files and their rejected records; at commit they are written

@@ -4,7 +4,7 @@ split over any chunks, and for traces that already had spans from an earlier hou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import polars as pl
 import pytest
@@ -137,3 +137,21 @@ def test_partials_of_one_chunk():
     # tokens and costs of the LLM spans only; a sum over no value is null
     assert (row["input_tokens"], row["output_tokens"], row["total_tokens"], row["llm_costs"]) == (10, None, 12, [0.5])
     assert (row["session_id"], row["session_span_id"], row["user_id"], row["user_span_id"]) == ("s1", 1, "u1", 2)
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_trace_whose_spans_have_no_start_time_is_rolled_up(database_url, schema, direct):
+    """An unset start time is stored as the epoch; the traces rollup reads that day too (a merge used to read
+    no day at all for such a trace, and wrote no traces row)."""
+    conn = connect(database_url)
+    try:
+        ensure_schema(conn, schema)
+        create_partitions(conn, schema, (HOUR - timedelta(days=1)).date(), (HOUR + timedelta(days=1)).date())
+    finally:
+        conn.close()
+    row = {"trace_id": TRACE_IDS[0], "span_id": 1, "parent_span_id": None, "name": "root", "service_name": "api",
+           "start_time": None, "end_offset_ms": None, "status_code": 0, "span_type": None, "input_tokens": None,
+           "output_tokens": None, "total_tokens": None, "total_cost_usd": None, "session_id": None, "user_id": None}
+    _load(database_url, schema, "h", [_frame([row])], direct=direct)
+    assert query(database_url, f'SELECT span_count, root_span_name, start_time FROM "{schema}".traces') == [
+        (1, "root", datetime(1970, 1, 1, tzinfo=timezone.utc))]
