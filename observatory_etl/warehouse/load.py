@@ -72,6 +72,11 @@ _JSONB_VERSION = "\x01"
 # work_mem of the rollups (the default 4MB): the traces rollup sorts the rollup columns of the hour's spans, 31 MB
 # for the bench hour's 199,686, which spilled to disk (docs/tuning.md, "Issues 10 and 11, session 8").
 ROLLUP_WORK_MEM = "64MB"
+# random_page_cost of the rollups (the default 4, for spinning disks): with it the sessions rollup read every
+# traces row twice (hash joins over sequential scans) instead of probing the key and the session index: 0.81 s
+# per load with 3M traces stored against 0.29 s at 1.1, a cost that grew with the days retained; with few traces
+# stored the planner still scans (docs/tuning.md, "Issues 10 and 11, session 8").
+ROLLUP_RANDOM_PAGE_COST = 1.1
 
 
 def to_arrow(frame: pl.DataFrame) -> pa.Table:
@@ -343,6 +348,7 @@ class PartitionLoad:
             # commit: the later one then reads the earlier one's committed spans, so no span is left out.
             self._cur.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK})")
             self._cur.execute(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'")
+            self._cur.execute(f"SET LOCAL random_page_cost = {ROLLUP_RANDOM_PAGE_COST}")
             with _stage("rollup", "traces"):
                 self._cur.execute(sql_files.statement("merge/touched_traces"), (self.direct,))
                 if self.direct:  # the traces that had no traces row are rolled up from the chunks' partials
