@@ -137,8 +137,6 @@ def load_hour(
     """
     log = log or (lambda message: None)
     wall = time.perf_counter()
-    # the price data is imported while the database is set up, not during the first chunk's decode
-    threading.Thread(target=preload_library, name="observatory-prices", daemon=True).start()
     key = partition_key(hour)
     result = PartitionResult(partition_key=key)
     store = open_store(landing_url)
@@ -157,6 +155,9 @@ def load_hour(
             result.wall_seconds = time.perf_counter() - wall
             log(f"{key}: all {len(files)} files unchanged since loaded (ingested_files): skipped")
             return result
+        # the price data is imported while the database is set up below, not during the first chunk's decode
+        # (and not at all for a skipped hour)
+        threading.Thread(target=preload_library, name="observatory-prices", daemon=True).start()
         # Daily partitions for the landing day and its neighbours, before the load's transaction; rows of
         # other days go to the default partitions.
         created = create_partitions(conn, schema, (hour - timedelta(days=1)).date(), (hour + timedelta(days=1)).date())
