@@ -7,6 +7,11 @@ the form's fields — no parse tree of dicts for a whole file, and JSON types ch
 then built exactly as the general decoder (:mod:`.traces`, :mod:`.logs`, :mod:`.metrics`) builds them, with
 the same value functions (:mod:`.values`).
 
+Each span and log record is first offered to the compiled per-record step (:mod:`._records`, built from
+``_records.c`` when the package is installed with a C compiler at hand): it reads the common case straight
+into the same Python values and returns None for anything else, which is then read here as below (the
+Structs and the value functions). Without the extension every record is read here.
+
 Anything else falls back to the general decoder for the whole file: :func:`decode` returns None when a file
 does not parse into these Structs (proto field names or any field the form does not declare, a null where a
 value belongs, a value of another JSON type, another signal, no records) or when one of its records is
@@ -63,6 +68,11 @@ from .values import (
     to_int,
     trace_id_bytes,
 )
+
+try:  # the compiled per-record step (_records.c); optional
+    from . import _records
+except ImportError:  # pragma: no cover - built by setup.py wherever a C compiler is at hand
+    _records = None
 
 
 class _Fallback(Exception):
@@ -134,6 +144,7 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
     link_lists = list(tables["trace_links"].values())
     first_span_list = span_lists[0]
     decode_span = _SPAN.decode
+    fast_span = _records.span if _records is not None else None
     llm_add = columns.llm.add
     dumps = orjson.dumps
     fromhex, from_bytes = bytes.fromhex, int.from_bytes
@@ -148,64 +159,74 @@ def _decode_traces(resource_spans: list[ResourceSpans], columns: Columns) -> int
         for scope_entry in resource_entry.scopeSpans:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
             for encoded in scope_entry.spans:
-                span = decode_span(encoded)
-                # ids and times inline for the usual values; anything else through the value functions,
-                # which give the same value or raise the reason (the file then goes to the general decoder)
-                hex_id = span.traceId
-                trace_id = fromhex(hex_id) if len(hex_id) == 32 else None
-                if trace_id is None or len(trace_id) != 16 or trace_id == _ZERO16:
-                    trace_id = trace_id_bytes(hex_id)
-                hex_id = span.spanId
-                raw = fromhex(hex_id) if len(hex_id) == 16 else None
-                if raw is None or len(raw) != 8 or raw == _ZERO8:
-                    span_id = span_id_int(hex_id)
+                parsed = fast_span(encoded) if fast_span is not None else None
+                if parsed is not None:  # the common span, read by _records.c
+                    (trace_id, span_id, parent_id, trace_state, name, kind, start_ns, end_ns, status_code,
+                     status_message, attrs, span_events) = parsed
+                    for event_index, (event_time, event_name, event_attrs) in enumerate(span_events):
+                        event_rows.append((trace_id, span_id, event_index, event_time, event_name,
+                                           dumps(event_attrs).decode() if event_attrs else "{}"))
+                    links = 0
                 else:
-                    span_id = from_bytes(raw, "big", signed=True)
-                start_ns = int(span.startTimeUnixNano)
-                if not 0 <= start_ns <= INT64_MAX:
-                    start_ns = time_ns(span.startTimeUnixNano, "startTimeUnixNano")
-                end_ns = int(span.endTimeUnixNano)
-                if not 0 <= end_ns <= INT64_MAX:
-                    end_ns = time_ns(span.endTimeUnixNano, "endTimeUnixNano")
-                attrs = _attributes(span.attributes)
-                span_events = []
-                for event_index, event in enumerate(span.events):
-                    event_time = time_ns(event.timeUnixNano, f"event {event_index} timeUnixNano")
-                    event_attrs = _attributes(event.attributes)
-                    event_rows.append((trace_id, span_id, event_index, event_time, event.name,
-                                       dumps(event_attrs).decode() if event_attrs else "{}"))
-                    span_events.append((event_time, event.name, event_attrs))
-                for link_index, link in enumerate(span.links):
-                    link_attrs = _attributes(link.attributes)
-                    link_rows.append((
-                        trace_id, span_id, link_index,
-                        trace_id_bytes(link.traceId, required=False, field=f"link {link_index} traceId"),
-                        span_id_int(link.spanId, required=False, field=f"link {link_index} spanId"),
-                        link.traceState or None, dumps(link_attrs).decode() if link_attrs else "{}",
-                    ))
-                hex_id = span.parentSpanId
-                raw = fromhex(hex_id) if len(hex_id) == 16 else None
-                if raw is None or len(raw) != 8 or raw == _ZERO8:
-                    parent_id = span_id_int(hex_id, required=False, field="parentSpanId")
-                else:
-                    parent_id = from_bytes(raw, "big", signed=True)
-                kind = span.kind
-                if type(kind) is not int or not 0 <= kind < 32768:
-                    kind = enum_value(kind, SPAN_KINDS, "kind")
-                status = span.status
-                if status is None:
-                    status_code = status_message = None
-                else:
-                    status_code, status_message = status.code, status.message or None
-                    if type(status_code) is not int or not 0 <= status_code < 32768:
-                        status_code = enum_value(status_code, STATUS_CODES, "status code")
+                    span = decode_span(encoded)
+                    # ids and times inline for the usual values; anything else through the value functions,
+                    # which give the same value or raise the reason (the file then goes to the general decoder)
+                    hex_id = span.traceId
+                    trace_id = fromhex(hex_id) if len(hex_id) == 32 else None
+                    if trace_id is None or len(trace_id) != 16 or trace_id == _ZERO16:
+                        trace_id = trace_id_bytes(hex_id)
+                    hex_id = span.spanId
+                    raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                    if raw is None or len(raw) != 8 or raw == _ZERO8:
+                        span_id = span_id_int(hex_id)
+                    else:
+                        span_id = from_bytes(raw, "big", signed=True)
+                    start_ns = int(span.startTimeUnixNano)
+                    if not 0 <= start_ns <= INT64_MAX:
+                        start_ns = time_ns(span.startTimeUnixNano, "startTimeUnixNano")
+                    end_ns = int(span.endTimeUnixNano)
+                    if not 0 <= end_ns <= INT64_MAX:
+                        end_ns = time_ns(span.endTimeUnixNano, "endTimeUnixNano")
+                    attrs = _attributes(span.attributes)
+                    span_events = []
+                    for event_index, event in enumerate(span.events):
+                        event_time = time_ns(event.timeUnixNano, f"event {event_index} timeUnixNano")
+                        event_attrs = _attributes(event.attributes)
+                        event_rows.append((trace_id, span_id, event_index, event_time, event.name,
+                                           dumps(event_attrs).decode() if event_attrs else "{}"))
+                        span_events.append((event_time, event.name, event_attrs))
+                    for link_index, link in enumerate(span.links):
+                        link_attrs = _attributes(link.attributes)
+                        link_rows.append((
+                            trace_id, span_id, link_index,
+                            trace_id_bytes(link.traceId, required=False, field=f"link {link_index} traceId"),
+                            span_id_int(link.spanId, required=False, field=f"link {link_index} spanId"),
+                            link.traceState or None, dumps(link_attrs).decode() if link_attrs else "{}",
+                        ))
+                    hex_id = span.parentSpanId
+                    raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                    if raw is None or len(raw) != 8 or raw == _ZERO8:
+                        parent_id = span_id_int(hex_id, required=False, field="parentSpanId")
+                    else:
+                        parent_id = from_bytes(raw, "big", signed=True)
+                    kind = span.kind
+                    if type(kind) is not int or not 0 <= kind < 32768:
+                        kind = enum_value(kind, SPAN_KINDS, "kind")
+                    status = span.status
+                    if status is None:
+                        status_code = status_message = None
+                    else:
+                        status_code, status_message = status.code, status.message or None
+                        if type(status_code) is not int or not 0 <= status_code < 32768:
+                            status_code = enum_value(status_code, STATUS_CODES, "status code")
+                    trace_state, name, status_code, links = span.traceState or None, span.name, status_code or 0, len(span.links)
                 llm_add(len(first_span_list) + len(span_rows), attrs, environment, span_events)
                 span_rows.append((
-                    trace_id, span_id, parent_id, span.traceState or None, span.name, kind,
-                    service, scope_name, scope_version, start_ns, end_ns, status_code or 0, status_message,
-                    dumps(attrs).decode() if attrs else "{}", resource_json, scope_json,
+                    trace_id, span_id, parent_id, trace_state, name, kind, service, scope_name, scope_version,
+                    start_ns, end_ns, status_code, status_message, dumps(attrs).decode() if attrs else "{}",
+                    resource_json, scope_json,
                 ))
-                added += 1 + len(span.events) + len(span.links)
+                added += 1 + len(span_events) + links
                 if len(span_rows) == _ROWS:
                     _move(((span_lists, span_rows), (event_lists, event_rows), (link_lists, link_rows)))
                     columns.maybe_spill()
@@ -218,6 +239,7 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
     log_lists = list(columns.tables["logs"].values())
     dumps = orjson.dumps
     decode_record = _LOG_RECORD.decode
+    fast_record = _records.log_record if _records is not None else None
     fromhex, from_bytes = bytes.fromhex, int.from_bytes
     added = 0
     log_rows: list[tuple] = []
@@ -227,31 +249,38 @@ def _decode_logs(resource_logs: list[ResourceLogs], columns: Columns) -> int:
             scope_name, scope_version, scope_json = _scope(scope_entry.scope)
             scope_part = f"{scope_name or ''}\x1f{scope_version or ''}\x1f"
             for encoded in scope_entry.logRecords:
-                record = decode_record(encoded)
-                # times and ids inline for the usual values, as in _decode_traces (ids are optional here)
-                time = int(record.timeUnixNano)
-                if not 0 <= time <= INT64_MAX:
-                    time = time_ns(record.timeUnixNano, "timeUnixNano")
-                observed = int(record.observedTimeUnixNano)
-                if not 0 <= observed <= INT64_MAX:
-                    observed = time_ns(record.observedTimeUnixNano, "observedTimeUnixNano")
-                hex_id = record.traceId
-                trace_id = fromhex(hex_id) if len(hex_id) == 32 else None
-                if trace_id is None or len(trace_id) != 16 or trace_id == _ZERO16:
-                    trace_id = trace_id_bytes(hex_id, required=False)
-                hex_id = record.spanId
-                raw = fromhex(hex_id) if len(hex_id) == 16 else None
-                if raw is None or len(raw) != 8 or raw == _ZERO8:
-                    span_id = span_id_int(hex_id, required=False)
+                parsed = fast_record(encoded) if fast_record is not None else None
+                if parsed is not None:  # the common log record, read by _records.c
+                    (time, observed, trace_id, span_id, flags, severity_number, severity_text, body, event_name,
+                     attrs) = parsed
+                    body = dumps(body).decode()
+                    attrs = dumps(attrs).decode() if attrs else "{}"
                 else:
-                    span_id = from_bytes(raw, "big", signed=True)
-                flags = to_int(record.flags or 0)
-                severity_number = enum_value(record.severityNumber, SEVERITY_NUMBERS, "severityNumber")
-                severity_text = record.severityText or None
-                body = dumps(_value(record.body)).decode()
-                event_name = record.eventName or None
-                attrs = _attributes(record.attributes)
-                attrs = dumps(attrs).decode() if attrs else "{}"
+                    record = decode_record(encoded)
+                    # times and ids inline for the usual values, as in _decode_traces (ids are optional here)
+                    time = int(record.timeUnixNano)
+                    if not 0 <= time <= INT64_MAX:
+                        time = time_ns(record.timeUnixNano, "timeUnixNano")
+                    observed = int(record.observedTimeUnixNano)
+                    if not 0 <= observed <= INT64_MAX:
+                        observed = time_ns(record.observedTimeUnixNano, "observedTimeUnixNano")
+                    hex_id = record.traceId
+                    trace_id = fromhex(hex_id) if len(hex_id) == 32 else None
+                    if trace_id is None or len(trace_id) != 16 or trace_id == _ZERO16:
+                        trace_id = trace_id_bytes(hex_id, required=False)
+                    hex_id = record.spanId
+                    raw = fromhex(hex_id) if len(hex_id) == 16 else None
+                    if raw is None or len(raw) != 8 or raw == _ZERO8:
+                        span_id = span_id_int(hex_id, required=False)
+                    else:
+                        span_id = from_bytes(raw, "big", signed=True)
+                    flags = to_int(record.flags or 0)
+                    severity_number = enum_value(record.severityNumber, SEVERITY_NUMBERS, "severityNumber")
+                    severity_text = record.severityText or None
+                    body = dumps(_value(record.body)).decode()
+                    event_name = record.eventName or None
+                    attrs = _attributes(record.attributes)
+                    attrs = dumps(attrs).decode() if attrs else "{}"
                 log_rows.append((
                     log_id(time, observed, trace_id, span_id, flags, severity_number, severity_text, body, event_name,
                            scope_part, attrs, resource_json),
