@@ -20,6 +20,8 @@ def module_name(path: Path) -> str:
 
 
 MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+# Extension modules built from C sources (setup.py): imported like modules, but not Python to walk.
+COMPILED = {module_name(path) for path in PACKAGE.rglob("*.c")}
 
 
 def imports(name: str) -> set[str]:
@@ -37,7 +39,8 @@ def imports(name: str) -> set[str]:
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
             # `from package import module` imports the module; `from module import name` the module itself
-            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES.keys() | COMPILED else base
+                       for alias in node.names]
         else:
             continue
         found.update(t for t in targets if t in MODULES and t != name)
@@ -49,6 +52,7 @@ GRAPH = {name: imports(name) for name in MODULES}
 
 def test_the_walk_sees_the_package():
     assert {"observatory_etl.tables", "observatory_etl.ingest.decode", "observatory_etl.defs.assets"} <= set(MODULES)
+    assert "observatory_etl.ingest.otlp_json._records" in COMPILED
     assert "observatory_etl.tables" in GRAPH["observatory_etl.ingest.frames"]
     assert "observatory_etl.pipeline.hour" in GRAPH["observatory_etl.defs.assets"]
 
