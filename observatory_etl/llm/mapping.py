@@ -30,6 +30,11 @@ from ..tables import LLM_COLUMNS, LLM_SPAN_COLUMNS
 from .costs import COST_COLUMNS, computed_costs
 from .prices import PriceTable
 
+try:  # LlmSources.add's pass over a span's attributes, compiled (_sources.c, built by setup.py); optional
+    from ._sources import collect as _collect
+except ImportError:  # pragma: no cover - built wherever a C compiler is at hand
+    _collect = None
+
 _PREFIXES = ("gen_ai.", "llm.", "openinference.", "traceloop.")
 
 _OPENINFERENCE_KINDS = {
@@ -151,23 +156,28 @@ class LlmSources:
             environment: :func:`resource_environment` of the span's resource.
             events: the span's events as ``(time ns, name, attributes)``.
         """
-        for key in attributes:
-            if key.startswith(_PREFIXES):
-                break
+        if _collect is not None:  # the same pass, compiled (_sources.c)
+            indexed = _collect(attributes, self.sparse, self.rows, row, _PREFIXES, _INDEXED_PREFIXES)
+            if indexed is None:
+                return
         else:
-            return
-        position = len(self.rows)
-        self.rows.append(row)
-        source = self.sparse.get
-        indexed = []
-        for key, value in attributes.items():  # one pass: source attributes kept, indexed message keys noted
-            kept = source(key)
-            if kept is None:
-                if key.startswith(_INDEXED_PREFIXES):  # no source key has these prefixes
-                    indexed.append(key)
-            elif value is not None:
-                kept[0].append(position)
-                kept[1].append(value)
+            for key in attributes:
+                if key.startswith(_PREFIXES):
+                    break
+            else:
+                return
+            position = len(self.rows)
+            self.rows.append(row)
+            source = self.sparse.get
+            indexed = []
+            for key, value in attributes.items():  # one pass: source attributes kept, indexed message keys noted
+                kept = source(key)
+                if kept is None:
+                    if key.startswith(_INDEXED_PREFIXES):  # no source key has these prefixes
+                        indexed.append(key)
+                elif value is not None:
+                    kept[0].append(position)
+                    kept[1].append(value)
         if events or indexed:
             self.extras.append(_extras(attributes, indexed, environment, events))
         elif environment is None:

@@ -1,0 +1,70 @@
+"""LlmSources.add keeps the same sources with and without its compiled pass (observatory_etl/llm/_sources.c).
+
+Spans are generated (hypothesis) with attributes drawn from every source key of the mapping, indexed message
+keys of each family, GenAI-prefixed keys that are no source, other keys, and values of every JSON type and
+None; each is added to two LlmSources, one through ``_sources.collect`` and one through the Python loop, and
+their whole state is compared, values by identity of type as well as equality.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from observatory_etl.llm import mapping
+
+pytestmark = pytest.mark.skipif(mapping._collect is None, reason="observatory_etl.llm._sources is not built")
+
+KEYS = st.one_of(
+    st.sampled_from(mapping.SOURCE_KEYS),
+    st.builds(lambda prefix, i, field: f"{prefix}{i}.{field}", st.sampled_from(list(mapping._INDEXED_FAMILIES)),
+              st.integers(0, 3), st.sampled_from(["role", "content", "message.role", "message.content", "finish_reason"])),
+    st.sampled_from(["gen_ai.other", "llm.other", "openinference.other", "traceloop.other", "gen_ai.prompt",
+                     "http.method", "service.name", "llm", "", "gen_ai."]),
+    st.text(max_size=12),
+)
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False),
+                   st.text(max_size=20), st.lists(st.text(max_size=5), max_size=3),
+                   st.dictionaries(st.text(max_size=5), st.integers(-(2**63), 2**63 - 1), max_size=2))
+SPANS = st.lists(st.tuples(st.dictionaries(KEYS, VALUES, max_size=12), st.sampled_from([None, "prod"]),
+                           st.booleans()), max_size=12)
+
+
+def strict(a, b) -> bool:
+    """Equal, and of the same type at every position (True is not 1)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(strict(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(strict(a[k], b[k]) for k in a)
+    return a == b
+
+
+def state(sources: mapping.LlmSources) -> tuple:
+    return sources.rows, sources.sparse, sources.extras, sources.resolved_rows, sources.resolved
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(SPANS)
+def test_the_compiled_pass_keeps_the_same_sources(spans):
+    compiled, python = mapping.LlmSources(), mapping.LlmSources()
+    collect = mapping._collect
+    for row, (attributes, environment, with_event) in enumerate(spans):
+        events = [(5, "gen_ai.content.prompt", {"gen_ai.prompt": "hi"})] if with_event else []
+        compiled.add(row * 2, attributes, environment, events)
+        mapping._collect = None
+        try:
+            python.add(row * 2, attributes, environment, events)
+        finally:
+            mapping._collect = collect
+    assert strict(state(compiled), state(python))
+
+
+def test_the_compiled_pass_is_built_in_ci():
+    if os.environ.get("OBSERVATORY_REQUIRE_ACCEL") != "1":
+        pytest.skip("OBSERVATORY_REQUIRE_ACCEL=1 not set")
+    assert mapping._collect is not None
