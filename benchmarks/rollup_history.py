@@ -17,6 +17,7 @@ from pathlib import Path
 from observatory_etl import synth
 from observatory_etl.pipeline.hour import load_hour
 from observatory_etl.warehouse import embedded
+from observatory_etl.warehouse.connection import connect
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 
@@ -33,13 +34,28 @@ def run(database_url: str, days: int, traces: int, repeats: int) -> list[float]:
         seconds = []
         for repeat in range(repeats):
             schema = f"rollup_{days}d_{repeat}"
-            for hour in hours:
-                load_hour(hour, landing_url=str(landing), database_url=database_url, schema=schema)
-            result = load_hour(last, landing_url=str(landing), database_url=database_url, schema=schema)
-            seconds.append(result.load.seconds["rollup"])
+            _drop(database_url, schema)  # left by an interrupted run: its ledger would skip every hour
+            try:
+                for hour in hours:
+                    load_hour(hour, landing_url=str(landing), database_url=database_url, schema=schema)
+                result = load_hour(last, landing_url=str(landing), database_url=database_url, schema=schema)
+                seconds.append(result.load.seconds["rollup"])
+            finally:
+                # every schema left behind slows each later ADBC connect (the driver reads pg_type at connect)
+                _drop(database_url, schema)
         return seconds
     finally:
         shutil.rmtree(landing, ignore_errors=True)
+
+
+def _drop(database_url: str, schema: str) -> None:
+    conn = connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def main() -> None:
