@@ -740,6 +740,19 @@ static int time_member(Cursor *c, int64_t *out)
     return int_member(c, 0, 0, 0, out) < 0 || *out < 0 ? -1 : 0;
 }
 
+/* What span() and log_record() return: ``result``, or None for a record left to msgspec (any error but
+ * MemoryError, such as a UnicodeDecodeError, only means that). */
+static PyObject *finish(PyObject *result)
+{
+    if (result == NULL) {
+        if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_MemoryError))
+            PyErr_Clear();
+        if (!PyErr_Occurred())
+            Py_RETURN_NONE;
+    }
+    return result;
+}
+
 static PyObject *str_or_none(PyObject *str)
 {
     /* ``value or None`` of a str member: "" → None (steals the reference) */
@@ -915,13 +928,7 @@ out:
     Py_XDECREF(events);
     Py_XDECREF(message);
     PyBuffer_Release(&view);
-    if (result == NULL) {
-        if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_MemoryError))
-            PyErr_Clear();
-        if (!PyErr_Occurred())
-            Py_RETURN_NONE;
-    }
-    return result;
+    return finish(result);
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -1055,13 +1062,7 @@ out:
     Py_XDECREF(attrs);
     Py_XDECREF(event_name);
     PyBuffer_Release(&view);
-    if (result == NULL) {
-        if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_MemoryError))
-            PyErr_Clear();
-        if (!PyErr_Occurred())
-            Py_RETURN_NONE;
-    }
-    return result;
+    return finish(result);
 }
 
 static PyMethodDef methods[] = {
