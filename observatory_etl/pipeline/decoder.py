@@ -38,6 +38,12 @@ FRAME_ROWS = 16_384
 SPILL_BYTES = 16 * 1024 * 1024
 
 
+# The first chunks' share of ``chunk_rows`` / ``chunk_bytes``: the loader starts once the first chunk is
+# decoded and, since the per-record step is compiled, the decoder keeps ahead of it, so an hour takes the first
+# chunk's decode, then the loader's chunks: a small first chunk starts the loader sooner.
+FIRST_CHUNKS = (0.25, 0.5)
+
+
 # Per worker process: the landing store and price table, set once by _init_worker.
 _worker_state: tuple | None = None
 
@@ -188,6 +194,7 @@ class Decoder:
             ObjectStoreError: an object cannot be fetched.
         """
         chunk = Chunk()
+        yielded = 0
         for file, decoded in self.map(files):
             if isinstance(decoded, LandingError):
                 raise decoded
@@ -195,9 +202,12 @@ class Decoder:
             chunk.add(decoded.frames, file.path)
             if self.pending_rows >= FRAME_ROWS:  # Python column lists → compact frames, before they grow
                 chunk.add(self.flush())
-            if chunk.rows + self.pending_rows >= chunk_rows or chunk.bytes + self.pending_bytes >= chunk_bytes:
+            share = FIRST_CHUNKS[yielded] if yielded < len(FIRST_CHUNKS) else 1
+            if (chunk.rows + self.pending_rows >= chunk_rows * share
+                    or chunk.bytes + self.pending_bytes >= chunk_bytes * share):
                 chunk.add(self.flush())
                 yield chunk
+                yielded += 1
                 chunk = Chunk()
         chunk.add(self.flush())
         if chunk.rows:
