@@ -185,8 +185,8 @@ class Decoder:
         on_file: Callable[[LandingFile, DecodedFile], None],
     ) -> Iterator[Chunk]:
         """Decode ``files`` in key order and yield them as chunks of at least ``chunk_rows`` rows or
-        ``chunk_bytes`` bytes (the last one smaller); ``on_file(file, decoded)`` sees every file's result
-        first (records, rejects, error, seconds).
+        ``chunk_bytes`` bytes (the first two a quarter and a half of that, :data:`FIRST_CHUNKS`; the last one
+        smaller); ``on_file(file, decoded)`` sees every file's result first (records, rejects, error, seconds).
 
         Raises:
             LandingError: a file is not valid and bad input fails (``on_bad_input="fail"``), or it is a
