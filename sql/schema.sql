@@ -27,6 +27,20 @@ CREATE OR REPLACE FUNCTION trace_id_hex(id uuid) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN replace(id::text, '-', '');
 
+-- The traces and sessions rollups sum as numeric and store a sum through these: a sum beyond its column's type
+-- is null, as a span's token count beyond bigint is (docs/llm-mapping.md), instead of failing the hour's rollup
+-- (SQLSTATE 22003). Token counts each fit in bigint, their sum need not; a cost sum beyond double precision's
+-- largest finite value likewise (NaN and the infinities pass as they are). Not STRICT, so that the planner
+-- inlines them (null gives null all the same).
+CREATE OR REPLACE FUNCTION bigint_or_null(value numeric) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN value BETWEEN -9223372036854775808 AND 9223372036854775807 THEN value::bigint END;
+
+CREATE OR REPLACE FUNCTION double_or_null(value numeric) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN value IN ('NaN', 'Infinity', '-Infinity') OR abs(value) <= 1.7976931348623157e308
+                THEN value::double precision END;
+
 -- One row per trace, recomputed from trace_spans for every trace a load touches.
 CREATE TABLE IF NOT EXISTS traces (
     trace_id        uuid PRIMARY KEY,
@@ -38,7 +52,7 @@ CREATE TABLE IF NOT EXISTS traces (
     span_count      integer NOT NULL,
     error_count     integer NOT NULL,     -- spans with status_code = 2 (ERROR)
     llm_call_count  integer NOT NULL,     -- spans of span_type GENERATION or EMBEDDING
-    input_tokens    bigint,               -- sums over the trace's LLM spans
+    input_tokens    bigint,               -- sums over the trace's LLM spans (null beyond bigint: bigint_or_null)
     output_tokens   bigint,
     total_tokens    bigint,
     total_cost_usd  double precision,

@@ -50,14 +50,15 @@ CREATE TEMP TABLE stage_logs (
 -- and the partial rollup of them (observatory_etl/warehouse/rollup.py, trace_partials), from which
 -- merge/new_traces.sql makes the traces row of a trace whose spans all came in a direct load. The "first" values
 -- come with their sort key, (start_time, span_id) of the earliest span, root span (no parent) and span with a
--- session_id / user_id; token sums and the list of LLM costs are over the LLM spans.
+-- session_id / user_id; token sums and the list of LLM costs are over the LLM spans (sums_fit: every token sum is
+-- within bigint).
 CREATE TEMP TABLE stage_touched_traces (
     trace_id uuid, first_start timestamptz, last_start timestamptz, first_span_id bigint,
     first_service_name text, first_name text, root_start timestamptz, root_span_id bigint,
     root_service_name text, root_name text, end_time timestamptz, span_count integer, error_count integer,
     llm_call_count integer, input_tokens bigint, output_tokens bigint, total_tokens bigint,
     llm_costs double precision[], session_start timestamptz, session_span_id bigint, session_id text,
-    user_start timestamptz, user_span_id bigint, user_id text
+    user_start timestamptz, user_span_id bigint, user_id text, sums_fit boolean
 ) ON COMMIT DROP;
 
 -- Every trace_id a load has touched, with the first and last start time of its spans; the traces rollup
@@ -67,6 +68,9 @@ CREATE TEMP TABLE touched_traces (
     trace_id uuid PRIMARY KEY, first_start timestamptz, last_start timestamptz,
     from_staged boolean NOT NULL DEFAULT false
 ) ON COMMIT DROP;
+
+-- The sessions the touched traces belonged to before the traces rollup (merge/touched_sessions.sql).
+CREATE TEMP TABLE touched_sessions (session_id text PRIMARY KEY) ON COMMIT DROP;
 
 -- Recomputed LLM costs (the recompute_costs job), applied by costs/update.sql.
 CREATE TEMP TABLE stage_costs (

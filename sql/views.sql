@@ -1,5 +1,6 @@
 -- Usage views over the canonical LLM columns (docs/llm-mapping.md). LLM calls are spans of span_type
 -- GENERATION or EMBEDDING; a call without its own user or session id takes its trace's (traces rollup).
+-- A token sum beyond bigint is null (bigint_or_null, sql/schema.sql), not an error of the query.
 -- Views are dropped and created again on every load's DDL step, so a changed column type applies.
 
 -- Per requested model and hour (of the call's start): calls, errors, tokens, cost, latency and time to first token.
@@ -10,11 +11,11 @@ SELECT date_trunc('hour', s.start_time)                                AS hour,
        coalesce(s.request_model, s.response_model)                     AS model,  -- as asked: failed calls have no response model
        count(*)                                                        AS calls,
        count(*) FILTER (WHERE s.status_code = 2)                       AS errors,
-       sum(s.input_tokens)::bigint                                     AS input_tokens,
-       sum(s.output_tokens)::bigint                                    AS output_tokens,
-       sum(s.total_tokens)::bigint                                     AS total_tokens,
-       sum(s.cache_read_input_tokens)::bigint                          AS cache_read_input_tokens,
-       sum(s.reasoning_tokens)::bigint                                 AS reasoning_tokens,
+       bigint_or_null(sum(s.input_tokens))                             AS input_tokens,
+       bigint_or_null(sum(s.output_tokens))                            AS output_tokens,
+       bigint_or_null(sum(s.total_tokens))                             AS total_tokens,
+       bigint_or_null(sum(s.cache_read_input_tokens))                  AS cache_read_input_tokens,
+       bigint_or_null(sum(s.reasoning_tokens))                         AS reasoning_tokens,
        sum(s.total_cost_usd)                                           AS total_cost_usd,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY s.latency_ms)       AS p50_latency_ms,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms)      AS p95_latency_ms,
@@ -32,9 +33,9 @@ SELECT coalesce(s.user_id, t.user_id)                                  AS user_i
        count(*) FILTER (WHERE s.status_code = 2)                       AS errors,
        count(DISTINCT s.trace_id)                                      AS traces,
        count(DISTINCT coalesce(s.session_id, t.session_id))            AS sessions,
-       sum(s.input_tokens)::bigint                                     AS input_tokens,
-       sum(s.output_tokens)::bigint                                    AS output_tokens,
-       sum(s.total_tokens)::bigint                                     AS total_tokens,
+       bigint_or_null(sum(s.input_tokens))                             AS input_tokens,
+       bigint_or_null(sum(s.output_tokens))                            AS output_tokens,
+       bigint_or_null(sum(s.total_tokens))                             AS total_tokens,
        sum(s.total_cost_usd)                                           AS total_cost_usd,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY s.latency_ms)       AS p50_latency_ms,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms)      AS p95_latency_ms,
@@ -54,9 +55,9 @@ SELECT coalesce(s.session_id, t.session_id)                            AS sessio
        count(*)                                                        AS calls,
        count(*) FILTER (WHERE s.status_code = 2)                       AS errors,
        count(DISTINCT s.trace_id)                                      AS traces,
-       sum(s.input_tokens)::bigint                                     AS input_tokens,
-       sum(s.output_tokens)::bigint                                    AS output_tokens,
-       sum(s.total_tokens)::bigint                                     AS total_tokens,
+       bigint_or_null(sum(s.input_tokens))                             AS input_tokens,
+       bigint_or_null(sum(s.output_tokens))                            AS output_tokens,
+       bigint_or_null(sum(s.total_tokens))                             AS total_tokens,
        sum(s.total_cost_usd)                                           AS total_cost_usd,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY s.latency_ms)       AS p50_latency_ms,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms)      AS p95_latency_ms,

@@ -357,13 +357,16 @@ class PartitionLoad:
                     self._cur.execute("ANALYZE touched_traces")  # so that merge/traces.sql plans for the few left
                 self._cur.execute(sql_files.statement("merge/touched_range"))
                 [(first, last, touched)] = self._cur.fetchall()
+                self._cur.execute(sql_files.statement("merge/touched_sessions"), (False,))  # sessions before the rollup
             if touched:
                 with _stage("rollup", "traces"):
                     self._cur.execute(sql_files.statement("merge/traces"), (first, last))
                     self.stats.merged["traces"] += self._cur.fetchall()[0][0]
                 with _stage("rollup", "sessions"):  # from the traces just recomputed
-                    self._cur.execute(sql_files.statement("merge/sessions"))
-                    self.stats.merged["sessions"] += max(self._cur.rowcount, 0)
+                    self._cur.execute(sql_files.statement("merge/touched_sessions"), (True,))  # ... and after it
+                    for statement in sql_files.statements("merge/sessions"):  # recomputed, then left empty: deleted
+                        self._cur.execute(statement)
+                        self.stats.merged["sessions"] += max(self._cur.rowcount, 0)
             with _stage("merge", "rejected_records"):
                 for statement in sql_files.statements("merge/rejected_records"):
                     self._cur.execute(statement)

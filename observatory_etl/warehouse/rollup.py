@@ -6,8 +6,9 @@ partials per chunk (``stage_touched_traces``, sql/staging.sql). At commit, a tou
 (``sql/merge/new_traces.sql``) instead of read back from ``trace_spans`` and sorted per span by the server:
 the bench hour's rollups took 1.3-1.6 s that way, against 0.55-0.64 s from the partials (docs/tuning.md,
 "Issues 10 and 11, session 8"). Every other touched trace is recomputed from all of its spans
-(``sql/merge/traces.sql``); both statements give a trace the same row (tests/warehouse/test_rollup.py loads
-generated spans both ways).
+(``sql/merge/traces.sql``), as is a trace one of whose partial token sums is beyond bigint (rare: each span's
+count fits in bigint, but their sum need not); both statements give a trace the same row
+(tests/warehouse/test_rollup.py loads generated spans both ways).
 
 Each partial carries, beside sums and counts, the sort key of each "first" value it holds, so partials of one
 trace from several chunks combine exactly: the earliest span by (start_time, span_id), the earliest root span
@@ -29,7 +30,7 @@ PARTIAL_COLUMNS = (
     "trace_id", "first_start", "last_start", "first_span_id", "first_service_name", "first_name",
     "root_start", "root_span_id", "root_service_name", "root_name", "end_time", "span_count", "error_count",
     "llm_call_count", "input_tokens", "output_tokens", "total_tokens", "llm_costs", "session_start",
-    "session_span_id", "session_id", "user_start", "user_span_id", "user_id",
+    "session_span_id", "session_id", "user_start", "user_span_id", "user_id", "sums_fit",
 )
 
 
@@ -45,14 +46,12 @@ def trace_partials(spans: pl.DataFrame) -> pl.DataFrame:
     (start_time, span_id)); root_start, root_span_id, root_service_name, root_name (of the earliest span
     without a parent; null when there is none); end_time (Datetime: the latest end, a span without an end or
     ending before its start counting its start); span_count, error_count (status_code 2), llm_call_count
-    (span_type GENERATION or EMBEDDING) (Int32); input_tokens, output_tokens, total_tokens (Int64: sums over
-    the LLM spans, null when none has a value); llm_costs (List(Float64), USD: total_cost_usd of the LLM
+    (span_type GENERATION or EMBEDDING) (Int32); input_tokens, output_tokens, total_tokens (Int64: sums over the
+    LLM spans, null when none has a value or when the sum is beyond Int64); llm_costs (List(Float64), USD: total_cost_usd of the LLM
     spans that have one); session_start, session_span_id, session_id and user_start, user_span_id, user_id
-    (the earliest span by (start_time, span_id) with a session_id / user_id; null when none has one).
-
-    Raises:
-        polars.exceptions.InvalidOperationError: a token sum is out of Int64's range (the rollup from
-            trace_spans fails as well: the traces token columns are bigint).
+    (the earliest span by (start_time, span_id) with a session_id / user_id; null when none has one); sums_fit
+    (Boolean: every token sum is within Int64 — a trace with a partial that is not is rolled up from trace_spans,
+    exactly, instead: sql/merge/touched_traces.sql).
     """
     ordered = spans.select(
         "trace_id", "span_id", "parent_span_id", "name", "service_name",
@@ -84,9 +83,17 @@ def trace_partials(spans: pl.DataFrame) -> pl.DataFrame:
         user_start=pl.col("start_time").filter(has_user).first(),
         user_span_id=pl.col("span_id").filter(has_user).first(),
         user_id=pl.col("user_id").filter(has_user).first(),
+    ).with_columns(
+        sums_fit=pl.all_horizontal(_fits(pl.col(column)) for column in TOKEN_COLUMNS),
+        **{column: pl.col(column).cast(pl.Int64, strict=False) for column in TOKEN_COLUMNS},
     ).select(PARTIAL_COLUMNS)
 
 
 def _sum(values: pl.Expr) -> pl.Expr:
-    """The sum of ``values`` (Int64), null when none is set (SQL's ``sum``); strict: out of range raises."""
-    return pl.when(values.count() > 0).then(values.cast(pl.Int128).sum().cast(pl.Int64, strict=True))
+    """The sum of ``values`` (Int64) as Int128 (exact), null when none is set (SQL's ``sum``)."""
+    return pl.when(values.count() > 0).then(values.cast(pl.Int128).sum())
+
+
+def _fits(total: pl.Expr) -> pl.Expr:
+    """Whether an Int128 sum of :func:`_sum` is null or within Int64's range (bigint)."""
+    return total.is_null() | total.is_between(-(1 << 63), (1 << 63) - 1)

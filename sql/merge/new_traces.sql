@@ -4,7 +4,8 @@
 -- merge/traces.sql would compute from its spans, instead of reading the spans back from trace_spans
 -- (docs/tuning.md, "Issues 10 and 11, session 8"). No such trace has a row: a plain INSERT.
 -- The "first" values are the partials' firsts with the smallest sort key: the root span's service and name
--- when the trace has a root span, else the earliest span's; costs are summed as numeric, as in merge/traces.sql.
+-- when the trace has a root span, else the earliest span's; costs are summed as numeric, and the sums stored, as
+-- in merge/traces.sql.
 INSERT INTO traces (
     trace_id, service_name, root_span_name, start_time, end_time, duration_ns, span_count, error_count,
     llm_call_count, input_tokens, output_tokens, total_tokens, total_cost_usd, session_id, user_id
@@ -22,10 +23,10 @@ SELECT p.trace_id,
        sum(p.span_count),
        sum(p.error_count),
        sum(p.llm_call_count),
-       sum(p.input_tokens),
-       sum(p.output_tokens),
-       sum(p.total_tokens),
-       sum((SELECT sum(c::numeric) FROM unnest(p.llm_costs) AS c))::double precision,
+       bigint_or_null(sum(p.input_tokens)),
+       bigint_or_null(sum(p.output_tokens)),
+       bigint_or_null(sum(p.total_tokens)),
+       double_or_null(sum((SELECT sum(c::numeric) FROM unnest(p.llm_costs) AS c))),
        (array_agg(p.session_id ORDER BY p.session_start, p.session_span_id) FILTER (WHERE p.session_id IS NOT NULL))[1],
        (array_agg(p.user_id ORDER BY p.user_start, p.user_span_id) FILTER (WHERE p.user_id IS NOT NULL))[1]
 FROM stage_touched_traces p

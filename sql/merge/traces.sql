@@ -27,11 +27,12 @@ SELECT s.trace_id,
        count(*),
        count(*) FILTER (WHERE s.status_code = 2),
        count(*) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
-       sum(s.input_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
-       sum(s.output_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
-       sum(s.total_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING')),
-       -- summed as numeric: exact and independent of row order, so a rerun computes the same value
-       sum(s.total_cost_usd::numeric) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING'))::double precision,
+       bigint_or_null(sum(s.input_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING'))),
+       bigint_or_null(sum(s.output_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING'))),
+       bigint_or_null(sum(s.total_tokens) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING'))),
+       -- summed as numeric: exact and independent of row order, so a rerun computes the same value; a sum beyond
+       -- the column's type is null (bigint_or_null, double_or_null: sql/schema.sql)
+       double_or_null(sum(s.total_cost_usd::numeric) FILTER (WHERE s.span_type IN ('GENERATION', 'EMBEDDING'))),
        (array_agg(s.session_id ORDER BY s.start_time, s.span_id) FILTER (WHERE s.session_id IS NOT NULL))[1],
        (array_agg(s.user_id ORDER BY s.start_time, s.span_id) FILTER (WHERE s.user_id IS NOT NULL))[1]
 FROM touched_traces t

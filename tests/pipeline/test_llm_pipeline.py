@@ -242,3 +242,21 @@ def test_warehouse_of_the_first_release_is_upgraded(two_hours, database_url, sch
     assert query(database_url, f'SELECT llm_call_count, total_tokens, session_id FROM "{schema}".traces ORDER BY trace_id') == [
         (2, 370, "s-1"), (1, 15, "s-1"),
     ]
+
+
+def test_token_sums_beyond_bigint_do_not_block_the_hour(landing, database_url, schema):
+    """Two chat spans of one trace whose input token counts each fit in bigint but whose sum does not: the hour
+    loads (its rollup used to fail with SQLSTATE 22003, blocking the hour at every retry), both spans keep their
+    counts, and the trace's and session's input token sums are null; the other sums are exact."""
+    big = 2**63 - 1
+    land(landing, HOUR, "traces_big.json", request(
+        chat(TRACE_1, "00f067aa0ba90201", None, 1, 3, big, 50, 0.01, **{"session.id": "s-big"}),
+        chat(TRACE_1, "00f067aa0ba90202", None, 4, 8, 1, 20, 0.02),
+    ))
+    result = load_hour(HOUR, landing_url=str(landing), database_url=database_url, schema=schema)
+    assert result.load.merged["trace_spans"] == 2 and not result.records_rejected
+    assert query(database_url, f'SELECT input_tokens FROM "{schema}".trace_spans ORDER BY span_id') == [(big,), (1,)]
+    assert query(database_url, f'SELECT input_tokens, output_tokens, round(total_cost_usd::numeric, 6)::text '
+                               f'FROM "{schema}".traces') == [(None, 70, "0.030000")]
+    assert query(database_url, f'SELECT session_id, input_tokens, output_tokens FROM "{schema}".sessions') == [
+        ("s-big", None, 70)]

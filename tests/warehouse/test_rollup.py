@@ -1,6 +1,7 @@
 """The traces rollup made from the chunks' partials (a new hour copied straight in: warehouse/rollup.py,
 sql/merge/new_traces.sql) equals the rollup recomputed from trace_spans (sql/merge/traces.sql), for any spans
-split over any chunks, and for traces that already had spans from an earlier hour. On a real PostgreSQL server."""
+split over any chunks, and for traces that already had spans from an earlier hour (whose sessions may change);
+sums beyond their column's type are null. On a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ span = st.fixed_dictionaries({
     "end_offset_ms": st.none() | st.integers(0, 90 * 60_000),
     "status_code": st.integers(0, 2),
     "span_type": st.none() | st.sampled_from(["GENERATION", "EMBEDDING", "TOOL"]),
-    "input_tokens": st.none() | st.integers(0, 2**40),
+    # counts and costs whose sums can exceed bigint / double precision (then stored as null)
+    "input_tokens": st.none() | st.integers(0, 2**40) | st.sampled_from([2**62, 2**63 - 1]),
     "output_tokens": st.none() | st.integers(0, 10**6),
     "total_tokens": st.none() | st.integers(0, 10**6),
-    "total_cost_usd": st.none() | st.sampled_from(COSTS) | st.floats(0, 1e4, allow_nan=False),
+    "total_cost_usd": st.none() | st.sampled_from(COSTS) | st.floats(0, 1e4, allow_nan=False) | st.just(1e308),
     "session_id": st.none() | st.sampled_from(["s1", "s2"]),
     "user_id": st.none() | st.sampled_from(["u1", "u2"]),
     "earlier": st.booleans(),  # loaded by an earlier hour's load, if its trace is one of those (below)
@@ -155,3 +157,70 @@ def test_a_trace_whose_spans_have_no_start_time_is_rolled_up(database_url, schem
     _load(database_url, schema, "h", [_frame([row])], direct=direct)
     assert query(database_url, f'SELECT span_count, root_span_name, start_time FROM "{schema}".traces') == [
         (1, "root", datetime(1970, 1, 1, tzinfo=timezone.utc))]
+
+
+def _span(span_id: int, start: datetime, **values) -> dict:
+    """One span row for :func:`_frame`: a GENERATION span of TRACE_IDS[0] unless ``values`` say otherwise."""
+    return {"trace_id": TRACE_IDS[0], "span_id": span_id, "parent_span_id": None, "name": "chat", "service_name": "api",
+            "start_time": start, "end_offset_ms": 1_000, "status_code": 0, "span_type": "GENERATION",
+            "input_tokens": None, "output_tokens": None, "total_tokens": None, "total_cost_usd": None,
+            "session_id": None, "user_id": None, **values}
+
+
+def _empty_schema(database_url: str, schema: str) -> None:
+    conn = connect(database_url)
+    try:
+        ensure_schema(conn, schema)
+        create_partitions(conn, schema, (HOUR - timedelta(days=1)).date(), (HOUR + timedelta(days=1)).date())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_sums_beyond_their_column_type_are_stored_as_null_and_the_hour_loads(database_url, schema, direct):
+    """Token counts within bigint whose sum is not (and costs within double precision whose sum is not) used
+    to fail the hour's rollup (SQLSTATE 22003), blocking it; such a trace's or session's sum is now null, as a
+    span's count beyond bigint is. Both rollups (from partials and from trace_spans) agree."""
+    _empty_schema(database_url, schema)
+    big = 2**63 - 1
+    spans = [
+        # trace 1: input tokens and costs overflow, output tokens do not
+        _span(1, HOUR, input_tokens=big, output_tokens=5, total_cost_usd=1e308, session_id="s"),
+        _span(2, HOUR + timedelta(seconds=1), input_tokens=1, output_tokens=6, total_cost_usd=1e308),
+        # traces 2 and 3: each trace's output sum fits, the session's does not
+        _span(3, HOUR, trace_id=TRACE_IDS[1], output_tokens=big, total_tokens=7, session_id="t"),
+        _span(4, HOUR, trace_id=TRACE_IDS[2], output_tokens=big, total_tokens=8, session_id="t"),
+    ]
+    _load(database_url, schema, "h", [_frame(spans[:3]), _frame(spans[3:])], direct=direct)
+    assert query(database_url, f'SELECT input_tokens, output_tokens, total_tokens, total_cost_usd FROM "{schema}".traces '
+                               "ORDER BY trace_id") == [(None, 11, None, None), (None, big, 7, None), (None, big, 8, None)]
+    assert query(database_url, f'SELECT session_id, trace_count, input_tokens, output_tokens, total_tokens, total_cost_usd '
+                               f'FROM "{schema}".sessions ORDER BY 1') == [("s", 1, None, 11, None, None),
+                                                                          ("t", 2, None, None, 15, None)]
+    assert query(database_url, f'SELECT count(*) FROM "{schema}".trace_spans') == [(4,)]
+    # the usage views' sums likewise (they used to fail the query)
+    assert query(database_url, f'SELECT input_tokens, output_tokens, total_tokens FROM "{schema}".llm_usage_hourly') == [
+        (None, None, 15)]
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_trace_that_moves_to_another_session_leaves_the_old_one(database_url, schema, direct):
+    """A later load brings an earlier span of a trace with another session_id: the trace moves to that session
+    (a trace's session is its earliest span's), and its old session is recomputed without it (the sessions
+    rollup used to recompute only the sessions the touched traces had after their rollup, so the old session
+    kept counting the trace), or deleted when no trace is left in it."""
+    _empty_schema(database_url, schema)
+    later = HOUR + timedelta(minutes=30)
+    _load(database_url, schema, "h1", [_frame([
+        _span(1, later, session_id="old", input_tokens=10),
+        _span(2, later, trace_id=TRACE_IDS[1], session_id="stays", input_tokens=1),
+        _span(3, later, trace_id=TRACE_IDS[2], session_id="stays", input_tokens=2),
+    ])], direct=True)
+    assert query(database_url, f'SELECT session_id, trace_count FROM "{schema}".sessions ORDER BY 1') == [
+        ("old", 1), ("stays", 2)]
+    _load(database_url, schema, "h2", [_frame([
+        _span(4, HOUR, session_id="new", input_tokens=20),
+        _span(5, HOUR, trace_id=TRACE_IDS[2], session_id="new", input_tokens=3),
+    ])], direct=direct)
+    assert query(database_url, f'SELECT session_id, trace_count, input_tokens FROM "{schema}".sessions ORDER BY 1') == [
+        ("new", 2, 35), ("stays", 1, 1)]
