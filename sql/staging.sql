@@ -69,7 +69,7 @@ CREATE TEMP TABLE touched_traces (
     from_staged boolean NOT NULL DEFAULT false
 ) ON COMMIT DROP;
 
--- The sessions the touched traces belonged to before the traces rollup (merge/touched_sessions.sql).
+-- The sessions the touched traces belong to, before and after the traces rollup (merge/touched_sessions.sql).
 CREATE TEMP TABLE touched_sessions (session_id text PRIMARY KEY) ON COMMIT DROP;
 
 -- Recomputed LLM costs (the recompute_costs job), applied by costs/update.sql.

@@ -46,12 +46,12 @@ def trace_partials(spans: pl.DataFrame) -> pl.DataFrame:
     (start_time, span_id)); root_start, root_span_id, root_service_name, root_name (of the earliest span
     without a parent; null when there is none); end_time (Datetime: the latest end, a span without an end or
     ending before its start counting its start); span_count, error_count (status_code 2), llm_call_count
-    (span_type GENERATION or EMBEDDING) (Int32); input_tokens, output_tokens, total_tokens (Int64: sums over the
-    LLM spans, null when none has a value or when the sum is beyond Int64); llm_costs (List(Float64), USD: total_cost_usd of the LLM
-    spans that have one); session_start, session_span_id, session_id and user_start, user_span_id, user_id
-    (the earliest span by (start_time, span_id) with a session_id / user_id; null when none has one); sums_fit
-    (Boolean: every token sum is within Int64 — a trace with a partial that is not is rolled up from trace_spans,
-    exactly, instead: sql/merge/touched_traces.sql).
+    (span_type GENERATION or EMBEDDING) (Int32); input_tokens, output_tokens, total_tokens (Int64: sums over
+    the LLM spans, null when none has a value or when the sum is beyond Int64); llm_costs (List(Float64), USD:
+    total_cost_usd of the LLM spans that have one); session_start, session_span_id, session_id and user_start,
+    user_span_id, user_id (the earliest span by (start_time, span_id) with a session_id / user_id; null when none
+    has one); sums_fit (Boolean: every token sum is within Int64 — a trace with a partial that is not is rolled
+    up from trace_spans, exactly, instead: sql/merge/touched_traces.sql).
     """
     ordered = spans.select(
         "trace_id", "span_id", "parent_span_id", "name", "service_name",

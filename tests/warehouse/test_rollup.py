@@ -141,24 +141,6 @@ def test_partials_of_one_chunk():
     assert (row["session_id"], row["session_span_id"], row["user_id"], row["user_span_id"]) == ("s1", 1, "u1", 2)
 
 
-@pytest.mark.parametrize("direct", [True, False])
-def test_a_trace_whose_spans_have_no_start_time_is_rolled_up(database_url, schema, direct):
-    """An unset start time is stored as the epoch; the traces rollup reads that day too (a merge used to read
-    no day at all for such a trace, and wrote no traces row)."""
-    conn = connect(database_url)
-    try:
-        ensure_schema(conn, schema)
-        create_partitions(conn, schema, (HOUR - timedelta(days=1)).date(), (HOUR + timedelta(days=1)).date())
-    finally:
-        conn.close()
-    row = {"trace_id": TRACE_IDS[0], "span_id": 1, "parent_span_id": None, "name": "root", "service_name": "api",
-           "start_time": None, "end_offset_ms": None, "status_code": 0, "span_type": None, "input_tokens": None,
-           "output_tokens": None, "total_tokens": None, "total_cost_usd": None, "session_id": None, "user_id": None}
-    _load(database_url, schema, "h", [_frame([row])], direct=direct)
-    assert query(database_url, f'SELECT span_count, root_span_name, start_time FROM "{schema}".traces') == [
-        (1, "root", datetime(1970, 1, 1, tzinfo=timezone.utc))]
-
-
 def _span(span_id: int, start: datetime, **values) -> dict:
     """One span row for :func:`_frame`: a GENERATION span of TRACE_IDS[0] unless ``values`` say otherwise."""
     return {"trace_id": TRACE_IDS[0], "span_id": span_id, "parent_span_id": None, "name": "chat", "service_name": "api",
@@ -174,6 +156,19 @@ def _empty_schema(database_url: str, schema: str) -> None:
         create_partitions(conn, schema, (HOUR - timedelta(days=1)).date(), (HOUR + timedelta(days=1)).date())
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_trace_whose_spans_have_no_start_time_is_rolled_up(database_url, schema, direct):
+    """An unset start time is stored as the epoch; the traces rollup reads that day too (a merge used to read
+    no day at all for such a trace, and wrote no traces row)."""
+    _empty_schema(database_url, schema)
+    row = {"trace_id": TRACE_IDS[0], "span_id": 1, "parent_span_id": None, "name": "root", "service_name": "api",
+           "start_time": None, "end_offset_ms": None, "status_code": 0, "span_type": None, "input_tokens": None,
+           "output_tokens": None, "total_tokens": None, "total_cost_usd": None, "session_id": None, "user_id": None}
+    _load(database_url, schema, "h", [_frame([row])], direct=direct)
+    assert query(database_url, f'SELECT span_count, root_span_name, start_time FROM "{schema}".traces') == [
+        (1, "root", datetime(1970, 1, 1, tzinfo=timezone.utc))]
 
 
 @pytest.mark.parametrize("direct", [True, False])
