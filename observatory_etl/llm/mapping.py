@@ -30,10 +30,11 @@ from ..tables import LLM_COLUMNS, LLM_SPAN_COLUMNS
 from .costs import COST_COLUMNS, computed_costs
 from .prices import PriceTable
 
-try:  # LlmSources.add's pass over a span's attributes, compiled (_sources.c, built by setup.py); optional
+try:  # LlmSources.add's pass over a span's attributes and _indexed, compiled (_sources.c, built by setup.py); optional
     from ._sources import collect as _collect
+    from ._sources import indexed as _indexed_compiled
 except ImportError:  # pragma: no cover - built wherever a C compiler is at hand
-    _collect = None
+    _collect = _indexed_compiled = None
 
 _PREFIXES = ("gen_ai.", "llm.", "openinference.", "traceloop.")
 
@@ -57,6 +58,7 @@ _INDEXED_FAMILIES = {
 }
 _INDEXED_PREFIXES = tuple(_INDEXED_FAMILIES)
 _INDEXED_FAMILY_OF = {tuple(prefix.split(".")[:2]): family for prefix, family in _INDEXED_FAMILIES.items()}
+_INDEXED_TRIPLES = tuple((prefix, name, infix) for prefix, (name, infix) in _INDEXED_FAMILIES.items())  # _sources.c
 
 # The span-attribute sources of each column, in precedence order (docs/llm-mapping.md).
 _SOURCES = {
@@ -298,6 +300,10 @@ def _extras(attributes: dict, indexed_keys: list[str], environment: str | None, 
 def _indexed(attributes: dict, keys: list[str]) -> dict[str, list[dict]]:
     """Collect indexed message attributes (``gen_ai.prompt.{i}.rest``, ``llm.input_messages.{i}.message.rest``,
     …) among ``keys`` into one dict per index, in index order, per family (see ``_INDEXED_FAMILIES``)."""
+    if _indexed_compiled is not None:  # the same, compiled (_sources.c); None: an index this leaves to Python
+        found = _indexed_compiled(attributes, keys, _INDEXED_TRIPLES)
+        if found is not None:
+            return found
     found: dict[str, dict[int, dict]] = {}
     for key in keys:
         first, second, rest = key.split(".", 2)  # every key has one of the prefixes, so two dots

@@ -68,3 +68,42 @@ def test_the_compiled_pass_is_built_in_ci():
     if os.environ.get("OBSERVATORY_REQUIRE_ACCEL") != "1":
         pytest.skip("OBSERVATORY_REQUIRE_ACCEL=1 not set")
     assert mapping._collect is not None
+
+
+INDEXED_KEYS = st.builds(
+    lambda prefix, index, dot, field: f"{prefix}{index}{dot}{field}",
+    st.sampled_from(list(mapping._INDEXED_FAMILIES)),
+    st.one_of(st.integers(0, 12).map(str), st.sampled_from(["007", "0", "", "x", "1a", "١", "2٣", "9" * 18, "9" * 19,
+                                                            "99999999999999999999999", "-1", " 1", "+1"])),
+    st.sampled_from([".", "", ".."]),
+    st.one_of(st.sampled_from(["role", "content", "message.role", "message.content", "message.", "message",
+                               "finish_reason", "", "message.contents.0.message_content.text", "rôle", "message.é"]),
+              st.text(max_size=8)),
+)
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.dictionaries(INDEXED_KEYS, VALUES, max_size=10))
+def test_the_compiled_indexed_messages_are_the_same(attributes):
+    """mapping._indexed gathers the same messages with and without _sources.indexed: leading zeros, other
+    scripts' digits (left to Python), indexes beyond 18 digits, keys without a field or an infix."""
+    keys = list(attributes)
+    compiled = mapping._indexed(attributes, keys)
+    assert mapping._indexed_compiled is not None
+    saved, mapping._indexed_compiled = mapping._indexed_compiled, None
+    try:
+        python = mapping._indexed(attributes, keys)
+    finally:
+        mapping._indexed_compiled = saved
+    assert strict(compiled, python)
+    assert list(compiled) == list(python)
+
+
+def test_indexed_messages_in_index_order():
+    attributes = {"gen_ai.prompt.10.role": "user", "gen_ai.prompt.2.role": "system", "gen_ai.prompt.02.content": "be",
+                  "llm.output_messages.0.message.role": "assistant", "llm.output_messages.0.role": "skipped",
+                  "gen_ai.prompt.١.role": "arabic-indic one"}
+    assert mapping._indexed(attributes, list(attributes)) == {
+        "openllmetry_input": [{"role": "arabic-indic one"}, {"role": "system", "content": "be"}, {"role": "user"}],
+        "openinference_output": [{"role": "assistant"}],
+    }
