@@ -28,10 +28,16 @@ from .chunks import Chunk
 POOL_MIN_BYTES = 4 * 1024 * 1024
 
 
-# Decoded rows held as Python column lists before they are built into frames (:meth:`Decoder.flush`), within
-# a chunk: lists of Python objects take several times the memory of the frames built from them (measured: a
-# 46k-record traces file, 70 MB of lists, 42 MB of frames), so a chunk gathers frames, not lists.
+# Rows of a large file decoded alone (SPILL_BYTES) held as Python column lists before they are built into frames:
+# lists of Python objects take several times the memory of the frames built from them (measured: a 46k-record
+# traces file, 70 MB of lists, 42 MB of frames), so a chunk gathers frames, not lists.
 FRAME_ROWS = 16_384
+# The same for the rows of smaller files gathered across files (:meth:`Decoder.flush`), built once GATHER_ROWS
+# rows or GATHER_BYTES decompressed bytes have gathered: each flush pays a fixed cost of polars calls (the
+# frames of six tables, the LLM columns' expressions and costs), so up to twice FRAME_ROWS for small records,
+# while the bytes bound keeps the lists of large records as small as before (docs/tuning.md, session 10).
+GATHER_ROWS = 32_768
+GATHER_BYTES = 12 * 1024 * 1024
 # Decompressed bytes from which a file decodes alone, its frames built every FRAME_ROWS rows while it decodes
 # (observatory_etl.ingest.columns.Columns.maybe_spill): about 16,000 records of OTLP/JSON spans or logs. Smaller files
 # gather into the shared lists.
@@ -80,10 +86,11 @@ class Decoder:
     """Decode an hour's files in key order: in this process (``workers=0``) or in ``workers`` processes.
 
     In this process, files decode into shared column lists whose frames :meth:`flush` builds once
-    :data:`FRAME_ROWS` rows have gathered (a file's fixed cost of building polars frames — about 5 ms — is
-    paid once per many small files, not once per file; and a chunk holds frames, not the several times larger
-    Python lists); the results :meth:`map` yields then have no frames. A file of :data:`SPILL_BYTES` or more
-    decodes alone instead and comes with its frames, built every FRAME_ROWS rows while it decodes.
+    :data:`GATHER_ROWS` rows or :data:`GATHER_BYTES` bytes have gathered (a file's fixed cost of building polars
+    frames — about 5 ms — is paid once per many small files, not once per file; and a chunk holds frames, not the
+    several times larger Python lists); the results :meth:`map` yields then have no frames. A file of
+    :data:`SPILL_BYTES` or more decodes alone instead and comes with its frames, built every FRAME_ROWS rows while
+    it decodes.
     Worker processes return each file's frames, and :meth:`flush` gives nothing.
 
     :meth:`map` yields ``(file, decode_file result or LandingError)`` in key order (``on_bad_input`` as
@@ -200,7 +207,7 @@ class Decoder:
                 raise decoded
             on_file(file, decoded)
             chunk.add(decoded.frames, file.path)
-            if self.pending_rows >= FRAME_ROWS:  # Python column lists → compact frames, before they grow
+            if self.pending_rows >= GATHER_ROWS or self.pending_bytes >= GATHER_BYTES:  # lists → compact frames
                 chunk.add(self.flush())
             share = FIRST_CHUNKS[yielded] if yielded < len(FIRST_CHUNKS) else 1
             if (chunk.rows + self.pending_rows >= chunk_rows * share
