@@ -277,6 +277,21 @@ def write_requests(rnd: random.Random, docs: list) -> bytes:
     return b"\n".join(to_bytes(writer.write(doc)) for doc in docs)
 
 
+def write_and_decode(signal: str, rnd: random.Random, docs: list, truncate: bool = False):
+    """``docs`` written by :func:`write_requests` (cut at a random length with ``truncate``), noted for hypothesis'
+    report, and decoded both ways (:func:`decode_both`'s result)."""
+    raw = write_requests(rnd, docs)
+    if truncate:
+        raw = raw[: rnd.randint(0, len(raw))]
+    note(f"file: {raw[:3000]!r}")
+    return decode_both(signal, raw)
+
+
+def request_docs(signal: str):
+    """One or two generated requests of ``signal`` (test_decoder_properties.py's), as documents."""
+    return st.lists(props.REQUESTS[signal].map(lambda pair: pair[0]), min_size=1, max_size=2)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Raw-text mutations (besides those of test_decoder_properties.py)
 
@@ -394,12 +409,9 @@ def test_the_accelerator_is_built():
 @_settings(60)
 @given(data=st.data())
 def test_generated_valid_requests_decode_the_same_with_and_without_the_accelerator(signal, data):
-    docs = data.draw(st.lists(props.REQUESTS[signal].map(lambda pair: pair[0]), min_size=1, max_size=2),
-                     label="requests")
+    docs = data.draw(request_docs(signal), label="requests")
     rnd = data.draw(st.randoms(use_true_random=False), label="random")
-    raw = write_requests(rnd, docs)
-    note(f"file: {raw[:3000]!r}")
-    decode_both(signal, raw)
+    write_and_decode(signal, rnd, docs)
 
 
 @needs_accel
@@ -415,9 +427,7 @@ def test_genai_spans_decode_the_same_with_and_without_the_accelerator(spans_, rn
             record["events"] = [{"name": "gen_ai.content.prompt", "timeUnixNano": "1",
                                  "attributes": [{"key": "gen_ai.prompt", "value": {"stringValue": "hi"}}]}]
     doc = {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans_}]}]}
-    raw = write_requests(rnd, [doc])
-    note(f"file: {raw[:3000]!r}")
-    assert decode_both("traces", raw)[1] == len(spans_) + sum(len(s.get("events", ())) for s in spans_)
+    assert write_and_decode("traces", rnd, [doc])[1] == len(spans_) + sum(len(s.get("events", ())) for s in spans_)
 
 
 @needs_accel
@@ -427,8 +437,7 @@ def test_genai_spans_decode_the_same_with_and_without_the_accelerator(spans_, rn
 def test_mutated_requests_decode_the_same_with_and_without_the_accelerator(signal, data):
     """The mutations of test_decoder_properties.py (fields and values of other JSON types, keys deleted,
     records duplicated, U+0000, AnyValues 70 levels deep, truncation)."""
-    docs = data.draw(st.lists(props.REQUESTS[signal].map(lambda pair: pair[0]), min_size=1, max_size=2),
-                     label="requests")
+    docs = data.draw(request_docs(signal), label="requests")
     rnd = data.draw(st.randoms(use_true_random=False), label="random")
     kinds = data.draw(st.lists(st.sampled_from(props.MUTATIONS), min_size=1, max_size=3), label="mutations")
     for kind in kinds:
@@ -436,11 +445,7 @@ def test_mutated_requests_decode_the_same_with_and_without_the_accelerator(signa
             index = rnd.randrange(len(docs))
             docs[index], done = props.mutate(data, rnd, docs[index], kind, props.OTLP_FIELDS)
             note(f"request {index}: {done}")
-    raw = write_requests(rnd, docs)
-    if "truncate" in kinds:
-        raw = raw[: rnd.randint(0, len(raw))]
-    note(f"file: {raw[:3000]!r}")
-    decode_both(signal, raw)
+    write_and_decode(signal, rnd, docs, truncate="truncate" in kinds)
 
 
 @needs_accel
@@ -450,16 +455,13 @@ def test_mutated_requests_decode_the_same_with_and_without_the_accelerator(signa
 def test_raw_text_mutations_decode_the_same_with_and_without_the_accelerator(signal, data):
     """Values replaced by raw JSON text (numbers out of range or in odd forms, escapes, lone surrogates,
     invalid UTF-8, deep nests), keys deleted, unknown fields added, keys duplicated."""
-    docs = data.draw(st.lists(props.REQUESTS[signal].map(lambda pair: pair[0]), min_size=1, max_size=2),
-                     label="requests")
+    docs = data.draw(request_docs(signal), label="requests")
     rnd = data.draw(st.randoms(use_true_random=False), label="random")
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
         index = rnd.randrange(len(docs))
         docs[index], done = raw_mutate(rnd, docs[index])
         note(f"request {index}: {done}")
-    raw = write_requests(rnd, docs)
-    note(f"file: {raw[:3000]!r}")
-    decode_both(signal, raw)
+    write_and_decode(signal, rnd, docs)
 
 
 @needs_accel
@@ -469,9 +471,7 @@ def test_raw_text_mutations_decode_the_same_with_and_without_the_accelerator(sig
 def test_common_case_requests_decode_the_same_with_and_without_the_accelerator(signal, data):
     doc = data.draw(common_requests(signal), label="request")
     rnd = data.draw(st.randoms(use_true_random=False), label="random")
-    raw = write_requests(rnd, [doc])
-    note(f"file: {raw[:3000]!r}")
-    decode_both(signal, raw)
+    write_and_decode(signal, rnd, [doc])
 
 
 @needs_accel
@@ -490,9 +490,7 @@ def test_common_case_requests_mutated_decode_the_same_with_and_without_the_accel
             kind = rnd.choice([k for k in props.MUTATIONS if k != "truncate"])
             doc, done = props.mutate(data, rnd, doc, kind, props.OTLP_FIELDS)
         note(done)
-    raw = write_requests(rnd, [doc])
-    note(f"file: {raw[:3000]!r}")
-    decode_both(signal, raw)
+    write_and_decode(signal, rnd, [doc])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Spans are generated (hypothesis) with attributes drawn from every source key of the mapping, indexed message
 keys of each family, GenAI-prefixed keys that are no source, other keys, and values of every JSON type and
 None; each is added to two LlmSources, one through ``_sources.collect`` and one through the Python loop, and
-their whole state is compared, values by identity of type as well as equality.
+their whole state is compared strictly (test_records_accel.difference: the same type at every position, floats
+by value and sign, dicts in the same key order).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from observatory_etl.llm import mapping
+from tests.ingest.test_records_accel import difference
 
 pytestmark = pytest.mark.skipif(mapping._collect is None, reason="observatory_etl.llm._sources is not built")
 
@@ -31,17 +33,6 @@ VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), s
                    st.dictionaries(st.text(max_size=5), st.integers(-(2**63), 2**63 - 1), max_size=2))
 SPANS = st.lists(st.tuples(st.dictionaries(KEYS, VALUES, max_size=12), st.sampled_from([None, "prod"]),
                            st.booleans()), max_size=12)
-
-
-def strict(a, b) -> bool:
-    """Equal, and of the same type at every position (True is not 1)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(strict(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(strict(a[k], b[k]) for k in a)
-    return a == b
 
 
 def state(sources: mapping.LlmSources) -> tuple:
@@ -61,7 +52,7 @@ def test_the_compiled_pass_keeps_the_same_sources(spans):
             python.add(row * 2, attributes, environment, events)
         finally:
             mapping._collect = collect
-    assert strict(state(compiled), state(python))
+    assert difference(state(compiled), state(python)) is None
 
 
 def test_the_compiled_pass_is_built_in_ci():
@@ -95,7 +86,7 @@ def test_the_compiled_indexed_messages_are_the_same(attributes):
         python = mapping._indexed(attributes, keys)
     finally:
         mapping._indexed_compiled = saved
-    assert strict(compiled, python)
+    assert difference(compiled, python) is None
     assert list(compiled) == list(python)
 
 
