@@ -20,7 +20,8 @@ Inputs:
   invalid UTF-8 bytes; a key deleted; an unknown field; a duplicated key);
 * hand-written examples as JSON text (:data:`EXAMPLES`): ids, kinds, times, statuses, AnyValues of every kind
   and form, nesting at the depth limit, string escapes and encodings, unknown and null fields, events, links
-  (many), whitespace; log records' times, severities, bodies, flags, ids and event names;
+  (many), whitespace; log records' times, severities, bodies, flags, ids and event names; number and histogram
+  data points' values, times, flags, exemplars, counts, sums, bucket counts and bounds;
 * the synthesizer's files (the common case, which the accelerator must actually take) and the official OTLP
   examples (shared/fixtures/otlp).
 
@@ -371,6 +372,10 @@ def _common(signal: str, record: dict) -> dict:
         status = record.get("status")
         if status and type(status.get("code")) is str:
             status["code"] = props.STATUS_CODE_NAMES.index(status["code"])
+    elif signal == "metrics":
+        for data in (value for value in record.values() if type(value) is dict):
+            for point in data.get("dataPoints", ()):
+                point.pop("exemplars", None)
     elif type(record.get("severityNumber")) is str:
         record["severityNumber"] = props.SEVERITY_NAMES.index(record["severityNumber"])
     return record
@@ -378,9 +383,11 @@ def _common(signal: str, record: dict) -> dict:
 
 @st.composite
 def common_requests(draw, signal: str):
-    """A request of one resource and scope holding 1-5 records (spans or log records) in the common case."""
+    """A request of one resource and scope holding 1-5 records (spans, log records, or metrics of the data
+    fields the accelerator reads: gauge, sum, histogram) in the common case."""
     top, scope_key, records_key, _ = props.LAYOUT[signal]
-    strategy = props.spans() if signal == "traces" else props.log_records()
+    strategy = {"traces": props.spans(), "logs": props.log_records(),
+                "metrics": st.sampled_from(("gauge", "sum", "histogram")).flatmap(props.metrics)}[signal]
     records = [_common(signal, copy.deepcopy(draw(strategy)[0])) for _ in range(draw(st.integers(1, 5)))]
     resource_attributes = draw(props.RESOURCE_ATTRIBUTES)[0]
     return {top: [{"resource": {"attributes": resource_attributes},
@@ -397,7 +404,7 @@ def test_the_accelerator_is_built():
     from observatory_etl.ingest.otlp_json import _records  # fails when not built
 
     assert otlp_typed._records is _records, "typed.py did not pick up the built _records module"
-    assert callable(_records.span) and callable(_records.log_record)
+    assert all(callable(getattr(_records, name)) for name in ("span", "log_record", "number_point", "histogram_point"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -449,7 +456,7 @@ def test_mutated_requests_decode_the_same_with_and_without_the_accelerator(signa
 
 
 @needs_accel
-@pytest.mark.parametrize("signal", ("traces", "logs"))
+@pytest.mark.parametrize("signal", props.SIGNALS)
 @_settings(100, shrink=False)
 @given(data=st.data())
 def test_raw_text_mutations_decode_the_same_with_and_without_the_accelerator(signal, data):
@@ -465,7 +472,7 @@ def test_raw_text_mutations_decode_the_same_with_and_without_the_accelerator(sig
 
 
 @needs_accel
-@pytest.mark.parametrize("signal", ("traces", "logs"))
+@pytest.mark.parametrize("signal", props.SIGNALS)
 @_settings(120)
 @given(data=st.data())
 def test_common_case_requests_decode_the_same_with_and_without_the_accelerator(signal, data):
@@ -475,7 +482,7 @@ def test_common_case_requests_decode_the_same_with_and_without_the_accelerator(s
 
 
 @needs_accel
-@pytest.mark.parametrize("signal", ("traces", "logs"))
+@pytest.mark.parametrize("signal", props.SIGNALS)
 @_settings(200, shrink=False)
 @given(data=st.data())
 def test_common_case_requests_mutated_decode_the_same_with_and_without_the_accelerator(signal, data):
@@ -547,6 +554,42 @@ def logs(*record_texts: str, resource: str = RESOURCE) -> str:
     records_text = ",".join(record_texts)
     return (f'{{"resourceLogs":[{{"resource":{resource},"scopeLogs":[{{"scope":{{"name":"lib"}},'
             f'"logRecords":[{records_text}]}}]}}]}}')
+
+
+POINT_BASE = {
+    "attributes": '[{"key":"host","value":{"stringValue":"a"}},{"key":"n","value":{"intValue":"2"}}]',
+    "startTimeUnixNano": '"1544712660000000000"',
+    "timeUnixNano": '"1544712661000000000"',
+    "asDouble": "1.5",
+}
+HISTOGRAM_BASE = {
+    "attributes": '[{"key":"host","value":{"stringValue":"a"}}]',
+    "startTimeUnixNano": '"1544712660000000000"',
+    "timeUnixNano": '"1544712661000000000"',
+    "count": '"3"',
+    "sum": "4.5",
+    "bucketCounts": '["1","2","0"]',
+    "explicitBounds": "[1, 2.5]",
+    "min": "0.5",
+    "max": "3",
+}
+
+
+def point(**fields) -> str:
+    """A NumberDataPoint's JSON text: POINT_BASE with ``fields`` replacing or added (DELETE: left out)."""
+    return _object(POINT_BASE, fields)
+
+
+def histogram_point(**fields) -> str:
+    return _object(HISTOGRAM_BASE, fields)
+
+
+def metrics(*point_texts: str, kind: str = "gauge", data: str = "", resource: str = RESOURCE) -> str:
+    """A metrics request of one metric of data field ``kind`` holding ``point_texts``; ``data``: more members of
+    the data field (JSON text after a comma, e.g. ``"aggregationTemporality":2``)."""
+    points_text = ",".join(point_texts)
+    return (f'{{"resourceMetrics":[{{"resource":{resource},"scopeMetrics":[{{"scope":{{"name":"lib"}},'
+            f'"metrics":[{{"name":"m","unit":"1","{kind}":{{"dataPoints":[{points_text}]{"," if data else ""}{data}}}}}]}}]}}]}}')
 
 
 def attr(value_text: str, key: str = "k") -> str:
@@ -996,6 +1039,73 @@ def _build_examples() -> None:
     example("log eventName escaped", lg, logs(log(eventName='"\\u0065vent"')))
     example("log minimal", lg, logs('{"body":{"stringValue":"x"}}'))
     example("log only time", lg, logs('{"timeUnixNano":"1"}'))
+    # metric data points (NumberDataPoint, HistogramDataPoint)
+    m = "metrics"
+    example("number point", m, metrics(point()))
+    example("sum points", m, metrics(point(), point(asDouble=DELETE, asInt='"7"'), kind="sum",
+                                     data='"aggregationTemporality":2,"isMonotonic":true'))
+    example("histogram point", m, metrics(histogram_point(), kind="histogram", data='"aggregationTemporality":1'))
+    example("many points", m, metrics(*(point(timeUnixNano=f'"{i + 1}"') for i in range(300))))
+    example("points, one bad at the end", m, metrics(*(point(timeUnixNano=f'"{i + 1}"') for i in range(50)),
+                                                     point(asDouble='"x"')))
+    for name, text in (("1", "1"), ("-0", "-0"), ("-0.0", "-0.0"), ("0.1", "0.1"), ("1e400", "1e400"), ("2^63", str(2**63)),
+                       ("huge integer", "123456789012345678901234567890"), ("NaN", '"NaN"'), ("Infinity", '"Infinity"'),
+                       ("string", '"1.5"'), ("empty", '""'), ("null", "null"), ("true", "true")):
+        example(f"point asDouble {name}", m, metrics(point(asDouble=text)))
+    for name, text in (("5", "5"), ("string", '"5"'), ("negative string", '"-5"'), ("-0", "-0"), ("string -0", '"-0"'),
+                       ("string -00", '"-00"'), ("leading zeros", '"007"'), ("max", str(2**63 - 1)),
+                       ("min string", f'"{-(2**63)}"'), ("2^63", str(2**63)), ("2^63 string", f'"{2**63}"'),
+                       ("2^53+1", str(2**53 + 1)), ("2^53+1 string", f'"{2**53 + 1}"'), ("plus", '"+5"'),
+                       ("space", '" 5"'), ("underscore", '"1_0"'), ("empty", '""'), ("5.0", "5.0"), ("1e3", "1e3"),
+                       ("null", "null"), ("x", '"x"')):
+        example(f"point asInt {name}", m, metrics(point(asDouble=DELETE, asInt=text)))
+    example("point asInt and asDouble", m, metrics(point(asInt='"3"')))
+    example("point asDouble after asInt", m, metrics('{"asInt":"3","asDouble":2.5}'))
+    example("point without a value", m, metrics(point(asDouble=DELETE)))
+    example("point empty", m, metrics("{}"))
+    example("point null", m, metrics("null"))
+    example("point a list", m, metrics("[]"))
+    for field in ("startTimeUnixNano", "timeUnixNano"):
+        for name, text in (("number", "1544712660000000000"), ("empty", '""'), ("zero", '"0"'), ("-1", "-1"),
+                           ("-0 string", '"-0"'), ("2^63", str(2**63)), ("2^63 string", f'"{2**63}"'),
+                           ("float", "1.5"), ("missing", DELETE), ("null", "null")):
+            example(f"point {field} {name}", m, metrics(point(**{field: text})))
+    for name, text in (("1", "1"), ("string", '"1"'), ("-1", "-1"), ("-1 string", '"-1"'), ("2^31-1", str(2**31 - 1)),
+                       ("2^31", str(2**31)), ("-2^31", str(-(2**31))), ("-2^31-1 string", f'"{-(2**31) - 1}"'),
+                       ("empty", '""'), ("x", '"x"'), ("1.5", "1.5"), ("null", "null")):
+        example(f"point flags {name}", m, metrics(point(flags=text)))
+    for name, text in (("empty", "[]"), ("null", "null"), ("one", f'[{{"timeUnixNano":"1","asDouble":2,"traceId":"{TRACE_ID}"}}]'),
+                       ("spaced empty", "[ \n ]")):
+        example(f"point exemplars {name}", m, metrics(point(exemplars=text)))
+        example(f"histogram exemplars {name}", m, metrics(histogram_point(exemplars=text), kind="histogram"))
+    for name, text in (("empty", "[]"), ("missing", DELETE), ("null", "null"), ("nested", attr(ANY_VALUES["kvlist nested"])),
+                       ("U+0000", attr(ANY_VALUES["string \\u0000"])), ("depth 65", attr(ANY_VALUES["depth 65"]))):
+        example(f"point attributes {name}", m, metrics(point(attributes=text)))
+    example("point unknown field", m, metrics(point(zz="1")))
+    example("point duplicate time", m, metrics('{"timeUnixNano":"1","timeUnixNano":"2","asDouble":1}'))
+    example("point histogram field", m, metrics(point(count='"1"')))
+    example("histogram number field", m, metrics(histogram_point(asDouble="1"), kind="histogram"))
+    for name, text in (("number", "3"), ("empty", '""'), ("zero", "0"), ("-1", "-1"), ("-1 string", '"-1"'),
+                       ("2^63", str(2**63)), ("x", '"x"'), ("1.0", "1.0"), ("missing", DELETE), ("null", "null")):
+        example(f"histogram count {name}", m, metrics(histogram_point(count=text), kind="histogram"))
+    for field in ("sum", "min", "max"):
+        for name, text in (("int", "4"), ("-0", "-0"), ("-0.0", "-0.0"), ("NaN", '"NaN"'), ("Infinity", '"Infinity"'),
+                           ("1e400", "1e400"), ("string", '"2"'), ("missing", DELETE), ("null", "null")):
+            example(f"histogram {field} {name}", m, metrics(histogram_point(**{field: text}), kind="histogram"))
+    for name, text in (("numbers", "[1, 2, 0]"), ("empty", "[]"), ("negative", '["-1"]'), ("negative number", "[-1]"),
+                       ("-0 string", '["-0"]'), ("empty string", '[""]'), ("2^63", f"[{2**63}]"), ("2^63-1", f"[{2**63 - 1}]"),
+                       ("2^64 string", f'["{2**64}"]'), ("float", "[1.5]"), ("space", '[" 1"]'), ("null item", "[null]"),
+                       ("null", "null"), ("not a list", '"1"'), ("trailing comma", "[1,]")):
+        example(f"histogram bucketCounts {name}", m, metrics(histogram_point(bucketCounts=text), kind="histogram"))
+    for name, text in (("ints", "[1, 2]"), ("empty", "[]"), ("-0", "[-0]"), ("-0.0", "[-0.0]"), ("Infinity", '["Infinity"]'),
+                       ("NaN", '["NaN"]'), ("1e400", "[1e400]"), ("string", '["1.5"]'), ("huge integer", f"[{2**70}]"),
+                       ("null item", "[null]"), ("null", "null"), ("missing", DELETE)):
+        example(f"histogram explicitBounds {name}", m, metrics(histogram_point(explicitBounds=text), kind="histogram"))
+    example("histogram minimal", m, metrics("{}", kind="histogram"))
+    example("histogram duplicate count", m, metrics('{"count":"1","count":"2"}', kind="histogram"))
+    example("exponential histogram beside", m, metrics(histogram_point(), kind="histogram").replace(
+        '"metrics":[', '"metrics":[{"name":"e","exponentialHistogram":{"dataPoints":[{"count":"1","scale":2}]}},'))
+    example("summary", m, metrics('{"count":"1","sum":2,"quantileValues":[{"quantile":0.5,"value":1}]}', kind="summary"))
 
 
 _build_examples()
@@ -1014,7 +1124,9 @@ def test_examples_decode_the_same_with_and_without_the_accelerator(signal, data)
 @needs_accel
 def test_the_accelerator_takes_the_common_case():
     counting = Counting(ACCEL)
-    for signal, data, function in (("traces", traces(span()), "span"), ("logs", logs(log()), "log_record")):
+    for signal, data, function in (("traces", traces(span()), "span"), ("logs", logs(log()), "log_record"),
+                                   ("metrics", metrics(point()), "number_point"),
+                                   ("metrics", metrics(histogram_point(), kind="histogram"), "histogram_point")):
         columns = new_columns()
         saved = otlp_typed._records
         otlp_typed._records = counting
@@ -1044,7 +1156,7 @@ def test_synthetic_files_decode_the_same_and_mostly_through_the_accelerator(tmp_
             otlp_typed._records = saved
     with capsys.disabled():
         print(f"\naccelerator on the synthetic files: calls {dict(counting.calls)}, decoded {dict(counting.taken)}")
-    for function in ("span", "log_record"):
+    for function in ("span", "log_record", "number_point", "histogram_point"):
         assert counting.taken[function] > 0, f"the accelerator decoded no synthetic {function}: {counting.calls}"
 
 
@@ -1069,7 +1181,15 @@ _MIXED_LOGS = logs(
     log(attributes=attr(ANY_VALUES["bytes"]), timeUnixNano="1544712660300000000"),
 )
 _BAD_LOGS = logs(log(), log(body=ANY_VALUES["depth 65"]))
-_LEAK_INPUTS = (("traces", _MIXED_TRACES), ("traces", _BAD_TRACES), ("logs", _MIXED_LOGS), ("logs", _BAD_LOGS))
+_MIXED_METRICS = metrics(
+    point(), point(asDouble=DELETE, asInt='"-0"', flags='"1"'), point(asDouble='"NaN"'), point(attributes=attr(ANY_VALUES["array nested"])),
+    point(exemplars=f'[{{"timeUnixNano":"1","asDouble":2,"traceId":"{TRACE_ID}"}}]'), point(attributes="[]", asDouble=DELETE),
+) + "\n" + metrics(histogram_point(), histogram_point(bucketCounts='["1", 2]', explicitBounds='["Infinity"]'),
+                    histogram_point(sum=DELETE, min=DELETE, max=DELETE, bucketCounts="[]", explicitBounds="[]"), kind="histogram")
+_BAD_METRICS = metrics(point(), point(), point(asDouble='"x"'))  # the file falls back after good points
+_LEAK_INPUTS = (("traces", _MIXED_TRACES), ("traces", _BAD_TRACES), ("logs", _MIXED_LOGS), ("logs", _BAD_LOGS),
+                ("metrics", _MIXED_METRICS), ("metrics", _BAD_METRICS))
+_LEAK_IDS = ["traces", "traces falling back", "logs", "logs falling back", "metrics", "metrics falling back"]
 
 
 def _decode_times(signal: str, data: bytes, records, times: int) -> None:
@@ -1083,8 +1203,7 @@ def _decode_times(signal: str, data: bytes, records, times: int) -> None:
 
 
 @needs_accel
-@pytest.mark.parametrize(("signal", "text"), _LEAK_INPUTS, ids=["traces", "traces falling back", "logs",
-                                                                 "logs falling back"])
+@pytest.mark.parametrize(("signal", "text"), _LEAK_INPUTS, ids=_LEAK_IDS)
 def test_reference_counts_of_shared_objects_stay_balanced(signal, text):
     """Python 3.11 singletons and small integers are refcounted: a missing Py_INCREF (a value returned borrowed)
     makes their counts fall with every decode, a missing Py_DECREF makes them grow. Compared to the pure Python
@@ -1105,8 +1224,7 @@ def test_reference_counts_of_shared_objects_stay_balanced(signal, text):
 
 
 @needs_accel
-@pytest.mark.parametrize(("signal", "text"), _LEAK_INPUTS, ids=["traces", "traces falling back", "logs",
-                                                                 "logs falling back"])
+@pytest.mark.parametrize(("signal", "text"), _LEAK_INPUTS, ids=_LEAK_IDS)
 def test_decoding_again_and_again_does_not_leak(signal, text):
     data = to_bytes(text)
     _decode_times(signal, data, ACCEL, 50)
@@ -1134,6 +1252,10 @@ _BOUNDS_INPUTS = (
     ("span", span(attributes=GENAI_ATTRIBUTES, kind="-5", startTimeUnixNano="-0")),
     ("log_record", log(body=ANY_VALUES["array nested"], flags='"3"', eventName='"x\\"y"', severityNumber='"9"')),
     ("log_record", log(body=ANY_VALUES["double 0.1"], traceId='""', spanId='"0000000000000000"')),
+    ("number_point", point(asDouble=DELETE, asInt='"-12"', flags="1", exemplars="[]")),
+    ("number_point", point(asDouble="-2.5e-3", attributes=attr(ANY_VALUES["kvlist nested"]))),
+    ("histogram_point", histogram_point(exemplars="[]", flags='"1"')),
+    ("histogram_point", histogram_point(bucketCounts="[0]", explicitBounds="[]", count="0", sum="-0")),
 )
 
 

@@ -1,9 +1,10 @@
 /* The per-record step of the OTLP/JSON fast path (observatory_etl/ingest/otlp_json/typed.py), compiled.
  *
  * span(raw) decodes one canonical OTLP/JSON Span object (opentelemetry-proto trace/v1/trace.proto, "JSON
- * Protobuf Encoding": lowerCamelCase names) and log_record(raw) one LogRecord (logs/v1/logs.proto) straight
- * into the Python values typed.py makes of them with msgspec Structs (structs.py) and the value functions
- * (values.py): ids as bytes / signed int64, times as int ns, attributes as a dict {key: value}.
+ * Protobuf Encoding": lowerCamelCase names), log_record(raw) one LogRecord (logs/v1/logs.proto), and
+ * number_point(raw) / histogram_point(raw) one NumberDataPoint / HistogramDataPoint (metrics/v1/metrics.proto)
+ * straight into the Python values typed.py makes of them with msgspec Structs (structs.py) and the value
+ * functions (values.py): ids as bytes / signed int64, times as int ns, attributes as a dict {key: value}.
  *
  * Only the common case is decoded here; for anything else both return None and typed.py decodes that
  * record as before (msgspec, then the value functions, which give the same value or raise the reason). So
@@ -14,7 +15,8 @@
  *     fraction or an exponent where an integer belongs, an integer string other than [-]digits;
  *   - a double given as a string ("NaN", "Infinity") or not finite;
  *   - a string with an invalid escape, a lone surrogate, invalid UTF-8 or a raw control character;
- *   - a span with links; an AnyValue nested deeper than MAX_DEPTH where typed.py would descend.
+ *   - a span with links, a data point with exemplars; an AnyValue nested deeper than MAX_DEPTH where typed.py
+ *     would descend.
  * tests/ingest/test_records_accel.py checks that typed.py decodes the same columns with and without it.
  */
 #define PY_SSIZE_T_CLEAN
@@ -1065,9 +1067,247 @@ out:
     return finish(result);
 }
 
+/* ------------------------------------------------------------------------------------------------ */
+/* NumberDataPoint, HistogramDataPoint                                                              */
+
+/* A JSON array (not null) of Int members (bucketCounts) → a new list of ints, each in 0 .. 2^63 - 1, as
+ * typed._counts reads them; NULL for anything else ("" and out-of-range counts are left to it). */
+static PyObject *counts_member(Cursor *c)
+{
+    int state = 0, r;
+    int64_t v;
+    if (!eat(c, '['))
+        return NULL;
+    PyObject *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    while ((r = element(c, &state)) == 1) {
+        if (int_member(c, 0, 0, 0, &v) < 0 || v < 0)
+            goto fail;
+        PyObject *item = PyLong_FromLongLong(v);
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    if (r == 0)
+        return list;
+fail:
+    Py_DECREF(list);
+    return NULL;
+}
+
+/* A JSON array (not null) of finite numbers (explicitBounds) → a new list of floats, as typed._doubles reads
+ * them; NULL for anything else (strings such as "Infinity" are left to it). */
+static PyObject *doubles_member(Cursor *c)
+{
+    int state = 0, r;
+    double v;
+    if (!eat(c, '['))
+        return NULL;
+    PyObject *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    while ((r = element(c, &state)) == 1) {
+        if (double_member(c, &v) < 0)
+            goto fail;
+        PyObject *item = PyFloat_FromDouble(v);
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    if (r == 0)
+        return list;
+fail:
+    Py_DECREF(list);
+    return NULL;
+}
+
+/* An exemplars member: only an empty array is read here (exemplars are left to typed._exemplars). */
+static int no_exemplars(Cursor *c)
+{
+    int state = 0;
+    return eat(c, '[') && element(c, &state) == 0 ? 0 : -1;
+}
+
+/* An optional double (sum, min, max, asDouble): a finite JSON number; absent stays None. */
+static PyObject *double_value(Cursor *c)
+{
+    double v;
+    return double_member(c, &v) < 0 ? NULL : PyFloat_FromDouble(v);
+}
+
+enum {
+    P_ATTRIBUTES, P_START, P_TIME, P_AS_DOUBLE, P_AS_INT, P_EXEMPLARS, P_FLAGS, P_COUNT, P_SUM, P_BUCKET_COUNTS,
+    P_EXPLICIT_BOUNDS, P_MIN, P_MAX, P_FIELDS
+};
+
+/* The value columns of a data point, between ``time`` and ``aggregation_temporality`` (typed._POINTS). */
+#define POINT_COLUMNS 17
+
+/* One NumberDataPoint (``histogram`` 0) or HistogramDataPoint (1) → (start ns, time ns, attributes dict, the
+ * 17 value columns as typed._number_point / typed._histogram_point give them), or NULL. */
+static PyObject *data_point(PyObject *raw, int histogram)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(raw, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    Cursor cur = {view.buf, (const unsigned char *)view.buf + view.len}, *c = &cur;
+    int64_t start = 0, time = 0, flags = 0, count = 0, as_int = 0;
+    int negative_zero = 0;
+    PyObject *attrs = NULL, *value = NULL, *sum = NULL, *min = NULL, *max = NULL, *counts = NULL, *bounds = NULL;
+    PyObject *columns = NULL, *result = NULL;
+    const unsigned char *k;
+    Py_ssize_t n;
+    int state = 0, m;
+    uint32_t seen = 0;
+    if (!eat(c, '{'))
+        goto out;
+    while ((m = member(c, &state, &k, &n)) == 1) {
+        int field = KEY_IS("attributes") ? P_ATTRIBUTES
+            : KEY_IS("startTimeUnixNano") ? P_START
+            : KEY_IS("timeUnixNano") ? P_TIME
+            : KEY_IS("exemplars") ? P_EXEMPLARS
+            : KEY_IS("flags") ? P_FLAGS
+            : !histogram && KEY_IS("asDouble") ? P_AS_DOUBLE
+            : !histogram && KEY_IS("asInt") ? P_AS_INT
+            : histogram && KEY_IS("count") ? P_COUNT
+            : histogram && KEY_IS("sum") ? P_SUM
+            : histogram && KEY_IS("bucketCounts") ? P_BUCKET_COUNTS
+            : histogram && KEY_IS("explicitBounds") ? P_EXPLICIT_BOUNDS
+            : histogram && KEY_IS("min") ? P_MIN
+            : histogram && KEY_IS("max") ? P_MAX : -1;
+        if (field < 0 || (seen & (1u << field)))
+            goto out;
+        seen |= 1u << field;
+        switch (field) {
+        case P_ATTRIBUTES:
+            if ((attrs = attributes(c)) == NULL)
+                goto out;
+            break;
+        case P_START: /* typed._decode_metrics: an int in 0 .. 2^63 - 1 ("" is left to values.time_ns) */
+            if (time_member(c, &start) < 0)
+                goto out;
+            break;
+        case P_TIME:
+            if (time_member(c, &time) < 0)
+                goto out;
+            break;
+        case P_AS_DOUBLE:
+            if ((value = double_value(c)) == NULL)
+                goto out;
+            break;
+        case P_AS_INT: /* float(value) in the int64 range (values.opt_float): a string "-0" gives -0.0 */
+            negative_zero = peek(c) == '"' && c->p + 1 < c->end && c->p[1] == '-';
+            if (int_member(c, 1, 0, 0, &as_int) < 0)
+                goto out;
+            negative_zero = negative_zero && as_int == 0;
+            break;
+        case P_EXEMPLARS:
+            if (no_exemplars(c) < 0)
+                goto out;
+            break;
+        case P_FLAGS: /* values.int32(flags, "flags") */
+            if (int_member(c, 1, 1, 0, &flags) < 0 || flags < INT32_MIN || flags > INT32_MAX)
+                goto out;
+            break;
+        case P_COUNT: /* values.fixed64(count, "count") */
+            if (int_member(c, 0, 1, 0, &count) < 0 || count < 0)
+                goto out;
+            break;
+        case P_SUM:
+            if ((sum = double_value(c)) == NULL)
+                goto out;
+            break;
+        case P_MIN:
+            if ((min = double_value(c)) == NULL)
+                goto out;
+            break;
+        case P_MAX:
+            if ((max = double_value(c)) == NULL)
+                goto out;
+            break;
+        case P_BUCKET_COUNTS:
+            if ((counts = counts_member(c)) == NULL)
+                goto out;
+            break;
+        case P_EXPLICIT_BOUNDS:
+            if ((bounds = doubles_member(c)) == NULL)
+                goto out;
+            break;
+        }
+    }
+    if (m < 0 || peek(c) != -1)
+        goto out;
+    if (attrs == NULL && (attrs = PyDict_New()) == NULL)
+        goto out;
+    /* asDouble wins over asInt (typed._number_point) */
+    if (value == NULL && (seen & (1u << P_AS_INT)) && (value = PyFloat_FromDouble(negative_zero ? -0.0 : (double)as_int)) == NULL)
+        goto out;
+    if (histogram) {
+        if (counts == NULL && (counts = PyList_New(0)) == NULL)
+            goto out;
+        if (bounds == NULL && (bounds = PyList_New(0)) == NULL)
+            goto out;
+    }
+    PyObject *flags_value = PyLong_FromLongLong(flags);
+    PyObject *count_value = histogram ? PyLong_FromLongLong(count) : Py_NewRef(Py_None);
+    if (flags_value != NULL && count_value != NULL) {
+        /* value, count, sum, min, max, bucket_counts, explicit_bounds, then None up to flags */
+        PyObject *items[POINT_COLUMNS] = {value, count_value, sum, min, max, counts, bounds};
+        items[POINT_COLUMNS - 1] = flags_value;
+        if ((columns = PyTuple_New(POINT_COLUMNS)) != NULL)
+            for (Py_ssize_t i = 0; i < POINT_COLUMNS; i++)
+                PyTuple_SET_ITEM(columns, i, Py_NewRef(items[i] != NULL ? items[i] : Py_None));
+    }
+    Py_XDECREF(flags_value);
+    Py_XDECREF(count_value);
+    if (columns == NULL)
+        goto out;
+    result = Py_BuildValue("(LLOO)", (long long)start, (long long)time, attrs, columns);
+out:
+    Py_XDECREF(attrs);
+    Py_XDECREF(value);
+    Py_XDECREF(sum);
+    Py_XDECREF(min);
+    Py_XDECREF(max);
+    Py_XDECREF(counts);
+    Py_XDECREF(bounds);
+    Py_XDECREF(columns);
+    PyBuffer_Release(&view);
+    return finish(result);
+}
+
+PyDoc_STRVAR(number_point_doc,
+"number_point(raw) -> tuple | None\n\n"
+"One canonical OTLP/JSON NumberDataPoint object (bytes-like; metrics/v1/metrics.proto) as typed.py reads it:\n"
+"(start ns, time ns, attributes dict, the 17 value columns of typed._number_point); None for a point it\n"
+"leaves to msgspec (see the module's doc; also: a point with exemplars, asInt given as a string).");
+
+static PyObject *number_point(PyObject *Py_UNUSED(module), PyObject *raw)
+{
+    return data_point(raw, 0);
+}
+
+PyDoc_STRVAR(histogram_point_doc,
+"histogram_point(raw) -> tuple | None\n\n"
+"One canonical OTLP/JSON HistogramDataPoint object (bytes-like) as typed.py reads it: (start ns, time ns,\n"
+"attributes dict, the 17 value columns of typed._histogram_point); None for a point it leaves to msgspec\n"
+"(see the module's doc; also: a point with exemplars, a bound given as a string).");
+
+static PyObject *histogram_point(PyObject *Py_UNUSED(module), PyObject *raw)
+{
+    return data_point(raw, 1);
+}
+
 static PyMethodDef methods[] = {
     {"span", span, METH_O, span_doc},
     {"log_record", log_record, METH_O, log_record_doc},
+    {"number_point", number_point, METH_O, number_point_doc},
+    {"histogram_point", histogram_point, METH_O, histogram_point_doc},
     {NULL, NULL, 0, NULL},
 };
 

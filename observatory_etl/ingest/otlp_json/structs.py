@@ -223,17 +223,17 @@ class SummaryDataPoint(_Struct):
 
 
 class Gauge(_Struct):
-    dataPoints: list[NumberDataPoint] = []
+    dataPoints: list[Raw] = []  # each a NumberDataPoint, parsed one at a time
 
 
 class Sum(_Struct):
-    dataPoints: list[NumberDataPoint] = []
+    dataPoints: list[Raw] = []  # each a NumberDataPoint, parsed one at a time
     aggregationTemporality: Union[Int, UnsetType] = UNSET
     isMonotonic: bool = False
 
 
 class Histogram(_Struct):
-    dataPoints: list[HistogramDataPoint] = []
+    dataPoints: list[Raw] = []  # each a HistogramDataPoint, parsed one at a time
     aggregationTemporality: Union[Int, UnsetType] = UNSET
 
 

@@ -7,10 +7,11 @@ the form's fields — no parse tree of dicts for a whole file, and JSON types ch
 then built exactly as the general decoder (:mod:`.traces`, :mod:`.logs`, :mod:`.metrics`) builds them, with
 the same value functions (:mod:`.values`).
 
-Each span and log record is first offered to the compiled per-record step (:mod:`._records`, built from
-``_records.c`` when the package is installed with a C compiler at hand): it reads the common case straight
-into the same Python values and returns None for anything else, which is then read here as below (the
-Structs and the value functions). Without the extension every record is read here.
+Each span, log record, and number or histogram data point is first offered to the compiled per-record step
+(:mod:`._records`, built from ``_records.c`` when the package is installed with a C compiler at hand): it
+reads the common case straight into the same Python values and returns None for anything else, which is
+then read here as below (the Structs and the value functions). Without the extension every record is read
+here.
 
 Anything else falls back to the general decoder for the whole file: :func:`decode` returns None when a file
 does not parse into these Structs (proto field names or any field the form does not declare, a null where a
@@ -34,10 +35,12 @@ from ..columns import RECORD_ERRORS, Columns, DecodeError, append_rows
 from .structs import (
     AnyValue,
     Exemplar,
+    HistogramDataPoint,
     KeyValue,
     LogRecord,
     LogsRequest,
     MetricsRequest,
+    NumberDataPoint,
     Resource,
     ResourceLogs,
     ResourceMetrics,
@@ -61,6 +64,7 @@ from .values import (
     int64,
     log_id,
     opt_float,
+    point_id,
     record_key,
     span_id_int,
     time_ns,
@@ -316,6 +320,10 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
     metric_rows: list[tuple] = []
     point_rows: list[tuple] = []
     metric_ids = columns.metric_ids
+    dumps = orjson.dumps
+    # per data field: (the point's columns in Python, how a Raw point is parsed, the compiled step or None)
+    points = {kind: (point, parse, getattr(_records, fast, None) if fast and _records is not None else None)
+              for kind, (point, parse, fast) in _POINTS.items()}
     added = 0
     for resource_entry in resource_metrics:
         resource_json, service, _ = _resource(resource_entry.resource)
@@ -339,15 +347,27 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
                 monotonic = data.isMonotonic if kind == "sum" else None
                 metric_rows.append((metric_id, name, service, metric_type, unit, metric.description or None, scope_name,
                                     scope_version, scope_json, resource_json))
-                point = _POINTS[kind]
+                point, parse, fast_point = points[kind]
+                metric_hex = metric_id.hex()
                 for data_point in data.dataPoints:
-                    start, time = data_point.startTimeUnixNano, data_point.timeUnixNano
-                    start = start if type(start) is int and 0 <= start <= INT64_MAX else time_ns(start, "startTimeUnixNano")
-                    time = time if type(time) is int and 0 <= time <= INT64_MAX else time_ns(time, "timeUnixNano")
-                    attrs = orjson.dumps(_attributes(data_point.attributes)).decode() if data_point.attributes else "{}"
+                    parsed = None
+                    if parse is not None:  # a Raw point: read by _records.c when it is the common case
+                        if fast_point is not None:
+                            parsed = fast_point(data_point)
+                        if parsed is None:
+                            data_point = parse(data_point)
+                    if parsed is not None:
+                        start, time, attrs, values = parsed
+                        attrs = dumps(attrs).decode() if attrs else "{}"
+                    else:
+                        start, time = data_point.startTimeUnixNano, data_point.timeUnixNano
+                        start = start if type(start) is int and 0 <= start <= INT64_MAX else time_ns(start, "startTimeUnixNano")
+                        time = time if type(time) is int and 0 <= time <= INT64_MAX else time_ns(time, "timeUnixNano")
+                        attrs = dumps(_attributes(data_point.attributes)).decode() if data_point.attributes else "{}"
+                        values = point(data_point)
                     point_rows.append((
-                        record_key(metric_id, attrs, start, time), metric_id, name, start, time,
-                        *point(data_point), temporality, monotonic, attrs,
+                        point_id(metric_hex, attrs, start, time), metric_id, name, start, time,
+                        *values, temporality, monotonic, attrs,
                     ))
                     added += 1
                 if len(point_rows) >= _ROWS:
@@ -421,8 +441,16 @@ def _doubles(values: list) -> list[float]:
 # min, max, bucket_counts, explicit_bounds, scale, zero_count, zero_threshold, positive_offset,
 # positive_bucket_counts, negative_offset, negative_bucket_counts, quantiles, exemplars, flags), as
 # :func:`.metrics._point` reads them.
-_POINTS = {"gauge": _number_point, "sum": _number_point, "histogram": _histogram_point,
-           "exponentialHistogram": _exponential_point, "summary": _summary_point}
+# With each: how a point of a Raw list is parsed (msgspec; None: the list holds Structs already) and the compiled
+# step's name that reads its common case into (start, time, attributes, those columns) (_records.c).
+_NUMBER_POINT, _HISTOGRAM_POINT = msgspec.json.Decoder(NumberDataPoint).decode, msgspec.json.Decoder(HistogramDataPoint).decode
+_POINTS = {
+    "gauge": (_number_point, _NUMBER_POINT, "number_point"),
+    "sum": (_number_point, _NUMBER_POINT, "number_point"),
+    "histogram": (_histogram_point, _HISTOGRAM_POINT, "histogram_point"),
+    "exponentialHistogram": (_exponential_point, None, None),
+    "summary": (_summary_point, None, None),
+}
 
 
 def _exemplars(exemplars: list[Exemplar]) -> str | None:
