@@ -356,8 +356,9 @@ class PartitionLoad:
                     self.stats.merged["traces"] += max(self._cur.rowcount, 0)
                     self._cur.execute("ANALYZE touched_traces")  # so that merge/traces.sql plans for the few left
                 self._cur.execute(sql_files.statement("merge/touched_range"))
-                [(first, last, touched)] = self._cur.fetchall()
-                self._cur.execute(sql_files.statement("merge/touched_sessions"), (False,))  # sessions before the rollup
+                [(first, last, touched, recomputed)] = self._cur.fetchall()
+                if recomputed:  # the sessions of the traces recomputed below, before the rollup (new traces have none)
+                    self._cur.execute(sql_files.statement("merge/touched_sessions"), (False,))
             if touched:
                 with _stage("rollup", "traces"):
                     self._cur.execute(sql_files.statement("merge/traces"), (first, last))
