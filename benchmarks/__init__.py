@@ -1,7 +1,8 @@
 """``observatory-etl bench``: the load measured side by side with its ceiling and its peers, in one run.
 
-One synthetic landing hour is written, decoded and normalized once (beside it, a second hour of many small
-files, whose decode rate is compared with this one's); then the same rows are loaded by:
+One synthetic landing hour is written, decoded and normalized (beside it, a second hour of many small files,
+decoded in rounds alternating with the first hour's, whose decode rate is compared with this one's); then the
+same rows are loaded by:
 
 * the ceiling: server-side ``COPY … FROM '/file' (FORMAT binary)`` into an UNLOGGED table without indexes;
 * the seeds' methods: INSERT row by row and multi-row INSERT batches (psycopg2);

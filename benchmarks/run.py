@@ -72,8 +72,8 @@ def _print(line: str) -> None:
 def run(options: Options, log: Log = _print) -> Report:
     """Build the landing, measure every method on its rows, and return the figures.
 
-    Order: synthesize (unless reused) → decode and normalize → the hour of small files (written and decoded;
-    ``--small-files``) → the span methods (ceiling, INSERT, ADBC) → dlt → the pipeline and its rerun → peak RSS
+    Order: synthesize (unless reused) → the hour of small files written (``--small-files``) → decode and
+    normalize both, their rounds alternating → the span methods (ceiling, INSERT, ADBC) → dlt → the pipeline and its rerun → peak RSS
     subprocesses. The decodes, dlt and the pipeline run ``options.rounds`` times each and the fastest round
     counts (the machine's speed drifts between minutes; noise only slows a round down). Everything created
     (schemas, the temporary landing, dlt's working folder) is removed at the end, also on failure.
@@ -91,17 +91,19 @@ def run(options: Options, log: Log = _print) -> Report:
         pg = psycopg2.connect(database_url)
         cleanup.callback(pg.close)
         cleanup.callback(_drop, pg, schemas)
-        frames, files, decode = _timed_decode(landing_url, options.rounds)
+        small_url = _small_files(options.small_files, workdir, log) if options.small_files else None
+        frames, files, decode, small = _timed_decodes(landing_url, small_url, options.rounds)
         decode_rate = (f"{decode.text}, in one process (read + decompress + decode + every canonical LLM column + "
                        f"frames), peak RSS so far {_max_rss_mb():,.0f} MB")
         log(f"decoded and normalized {len(files)} files: {decode_rate}; "
             + ", ".join(f"{table} {frame.height:,}" for table, frame in frames.items()))
         report = Report(header={**_header(options, pg, frames, files), "decode + normalize": decode_rate},
-                        decode=decode)
-        if options.small_files:
-            small = report.small_files = _small_files_decode(options.small_files, options.rounds, workdir, log)
+                        decode=decode, small_files=small)
+        if small is not None:
+            log(f"decoded and normalized {small.files:,} small files: {small.text}")
             report.header["decode + normalize, an hour of small files"] = (
                 f"{small.files:,} files, {small.text}; {small.rate / decode.rate:.2f}× the hour above")
+            shutil.rmtree(small_url, ignore_errors=True)
         proto_rate = _protobuf_decode(landing_url, workdir, log)
         if proto_rate:
             report.header["decode + normalize, the same hour as OTLP protobuf"] = proto_rate
@@ -184,18 +186,33 @@ def _timed_decode(landing_url: str, rounds: int = 1) -> tuple[dict[str, pl.DataF
     return frames, files, Decode(len(files), records, min(seconds), tuple(seconds))
 
 
-def _small_files_decode(files: int, rounds: int, workdir: Path, log: Log) -> Decode:
+def _timed_decodes(landing_url: str, small_url: str | None, rounds: int):
+    """:func:`_timed_decode` of the measured hour and, when ``small_url`` is given, of the hour of small files
+    there, their rounds alternating (the hour, the small files, the hour, …) so that both see the same minutes
+    of the machine, whose speed drifts by up to 1.4× within minutes: their ratio compares like with like.
+    Returns the measured hour's last frames and files, its :class:`Decode`, and the small files' (or None)."""
+    hour, small = [], []
+    for _ in range(rounds):
+        frames = None  # the previous round's frames are freed before the next round decodes
+        frames, files, decode = _timed_decode(landing_url)
+        hour.append(decode.seconds)
+        if small_url is not None:
+            _, _, small_decode = _timed_decode(small_url)
+            small.append(small_decode.seconds)
+    decode = Decode(len(files), decode.records, min(hour), tuple(hour))
+    if small_url is None:
+        return frames, files, decode, None
+    return frames, files, decode, Decode(small_decode.files, small_decode.records, min(small), tuple(small))
+
+
+def _small_files(files: int, workdir: Path, log: Log) -> str:
     """Write an hour of about ``files`` small files (the Collector flushing often: one upload slot per 3.5
-    files, 5 traces per slot, ~25 records per file) and decode it as :func:`_decode_landing` does, ``rounds``
-    times (the fastest counts)."""
+    files, 5 traces per slot, ~25 records per file) into a folder of ``workdir``; returns its path."""
     slots = max(1, round(files / 3.5))
     url = str(workdir / "landing-small")
     log(f"synthesizing an hour of small files: {slots * 5:,} traces in {slots:,} upload slots into {url}")
     synth.write_landing(url, HOUR, HOUR.replace(hour=1), traces_per_hour=slots * 5, files_per_hour=slots, seed=1)
-    _, _, decode = _timed_decode(url, rounds)
-    log(f"decoded and normalized {decode.files:,} small files: {decode.text}")
-    shutil.rmtree(url, ignore_errors=True)
-    return decode
+    return url
 
 
 def _protobuf_decode(landing_url: str, workdir: Path, log: Log) -> str | None:

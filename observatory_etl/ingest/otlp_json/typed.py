@@ -443,7 +443,8 @@ def _doubles(values: list) -> list[float]:
 # :func:`.metrics._point` reads them.
 # With each: how a point of a Raw list is parsed (msgspec; None: the list holds Structs already) and the compiled
 # step's name that reads its common case into (start, time, attributes, those columns) (_records.c).
-_NUMBER_POINT, _HISTOGRAM_POINT = msgspec.json.Decoder(NumberDataPoint).decode, msgspec.json.Decoder(HistogramDataPoint).decode
+_NUMBER_POINT = msgspec.json.Decoder(NumberDataPoint).decode
+_HISTOGRAM_POINT = msgspec.json.Decoder(HistogramDataPoint).decode
 _POINTS = {
     "gauge": (_number_point, _NUMBER_POINT, "number_point"),
     "sum": (_number_point, _NUMBER_POINT, "number_point"),

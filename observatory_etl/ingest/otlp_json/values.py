@@ -274,8 +274,6 @@ def record_key(*parts: Any) -> bytes:
     return hashlib.md5(text.encode(), usedforsecurity=False).digest()
 
 
-
-
 def point_id(metric_id_hex: str, attributes: str, start: int, time: int) -> bytes:
     """A data point's ``point_id``: ``record_key(metric_id, attributes, start, time)`` (attributes as JSON text,
     times in ns) with the metric id given in hex, computed once per metric; the text built in one f-string
