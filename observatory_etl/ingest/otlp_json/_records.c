@@ -1070,58 +1070,35 @@ out:
 /* ------------------------------------------------------------------------------------------------ */
 /* NumberDataPoint, HistogramDataPoint                                                              */
 
-/* A JSON array (not null) of Int members (bucketCounts) → a new list of ints, each in 0 .. 2^63 - 1, as
- * typed._counts reads them; NULL for anything else ("" and out-of-range counts are left to it). */
-static PyObject *counts_member(Cursor *c)
+/* A JSON array (not null) of numbers → a new list. ``doubles`` 0: Int members (bucketCounts) as ints in
+ * 0 .. 2^63 - 1, as typed._counts reads them ("" and out-of-range counts are left to it); 1: finite numbers
+ * (explicitBounds) as floats, as typed._doubles reads them (strings such as "Infinity" are left to it). NULL for
+ * anything else. */
+static PyObject *number_list(Cursor *c, int doubles)
 {
     int state = 0, r;
-    int64_t v;
     if (!eat(c, '['))
         return NULL;
     PyObject *list = PyList_New(0);
     if (list == NULL)
         return NULL;
     while ((r = element(c, &state)) == 1) {
-        if (int_member(c, 0, 0, 0, &v) < 0 || v < 0)
-            goto fail;
-        PyObject *item = PyLong_FromLongLong(v);
+        PyObject *item;
+        if (doubles) {
+            double v;
+            item = double_member(c, &v) < 0 ? NULL : PyFloat_FromDouble(v);
+        } else {
+            int64_t v;
+            item = int_member(c, 0, 0, 0, &v) < 0 || v < 0 ? NULL : PyLong_FromLongLong(v);
+        }
         if (item == NULL || PyList_Append(list, item) < 0) {
             Py_XDECREF(item);
-            goto fail;
+            break; /* r is still 1: the list is dropped below */
         }
         Py_DECREF(item);
     }
     if (r == 0)
         return list;
-fail:
-    Py_DECREF(list);
-    return NULL;
-}
-
-/* A JSON array (not null) of finite numbers (explicitBounds) → a new list of floats, as typed._doubles reads
- * them; NULL for anything else (strings such as "Infinity" are left to it). */
-static PyObject *doubles_member(Cursor *c)
-{
-    int state = 0, r;
-    double v;
-    if (!eat(c, '['))
-        return NULL;
-    PyObject *list = PyList_New(0);
-    if (list == NULL)
-        return NULL;
-    while ((r = element(c, &state)) == 1) {
-        if (double_member(c, &v) < 0)
-            goto fail;
-        PyObject *item = PyFloat_FromDouble(v);
-        if (item == NULL || PyList_Append(list, item) < 0) {
-            Py_XDECREF(item);
-            goto fail;
-        }
-        Py_DECREF(item);
-    }
-    if (r == 0)
-        return list;
-fail:
     Py_DECREF(list);
     return NULL;
 }
@@ -1231,11 +1208,11 @@ static PyObject *data_point(PyObject *raw, int histogram)
                 goto out;
             break;
         case P_BUCKET_COUNTS:
-            if ((counts = counts_member(c)) == NULL)
+            if ((counts = number_list(c, 0)) == NULL)
                 goto out;
             break;
         case P_EXPLICIT_BOUNDS:
-            if ((bounds = doubles_member(c)) == NULL)
+            if ((bounds = number_list(c, 1)) == NULL)
                 goto out;
             break;
         }
