@@ -1262,7 +1262,8 @@ PyDoc_STRVAR(number_point_doc,
 "number_point(raw) -> tuple | None\n\n"
 "One canonical OTLP/JSON NumberDataPoint object (bytes-like; metrics/v1/metrics.proto) as typed.py reads it:\n"
 "(start ns, time ns, attributes dict, the 17 value columns of typed._number_point); None for a point it\n"
-"leaves to msgspec (see the module's doc; also: a point with exemplars, asInt given as a string).");
+"leaves to msgspec (see the module's doc; also: a point with exemplars, a value given as a string other than\n"
+"[-]digits, such as \"NaN\" or \"+5\").");
 
 static PyObject *number_point(PyObject *Py_UNUSED(module), PyObject *raw)
 {
