@@ -15,6 +15,7 @@ from .values import (
     fixed64,
     int32,
     opt_float,
+    point_id,
     read_resource,
     record_key,
     record_list,
@@ -114,9 +115,7 @@ def decode_metrics(resource_metrics: list, columns: Columns, where: str) -> int:
                         columns.reject(f"{path} / data point {index}", exc, point)
                         continue
                     attrs = row["attributes"]
-                    row["point_id"] = record_key(
-                        metric_id, attrs, row["start_time_unix_nano"], row["time_unix_nano"]
-                    )
+                    row["point_id"] = point_id(metric_id, attrs, row["start_time_unix_nano"], row["time_unix_nano"])
                     row["metric_id"] = metric_id
                     row["metric_name"] = name
                     row["aggregation_temporality"] = temporality

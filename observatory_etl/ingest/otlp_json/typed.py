@@ -348,7 +348,6 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
                 metric_rows.append((metric_id, name, service, metric_type, unit, metric.description or None, scope_name,
                                     scope_version, scope_json, resource_json))
                 point, parse, fast_point = points[kind]
-                metric_hex = metric_id.hex()
                 for data_point in data.dataPoints:
                     parsed = None
                     if parse is not None:  # a Raw point: read by _records.c when it is the common case
@@ -366,7 +365,7 @@ def _decode_metrics(resource_metrics: list[ResourceMetrics], columns: Columns) -
                         attrs = dumps(_attributes(data_point.attributes)).decode() if data_point.attributes else "{}"
                         values = point(data_point)
                     point_rows.append((
-                        point_id(metric_hex, attrs, start, time), metric_id, name, start, time,
+                        point_id(metric_id, attrs, start, time), metric_id, name, start, time,
                         *values, temporality, monotonic, attrs,
                     ))
                     added += 1

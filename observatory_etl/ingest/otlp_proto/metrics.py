@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from ..columns import RECORD_ERRORS, TABLE_COLUMNS, Columns, DecodeError
-from ..otlp_json.values import record_key
+from ..otlp_json.values import point_id, record_key
 from .values import (
     attributes_dict,
     attributes_json,
@@ -64,7 +64,7 @@ def decode_metrics(request, columns: Columns, where: str) -> int:
                     except RECORD_ERRORS as exc:
                         columns.reject(f"{path} / data point {index}", exc, record_json(point))
                         continue
-                    row["point_id"] = record_key(
+                    row["point_id"] = point_id(
                         metric_id, row["attributes"], row["start_time_unix_nano"], row["time_unix_nano"]
                     )
                     row["metric_id"] = metric_id
